@@ -1,0 +1,16 @@
+"""jtopics: Japanese news topic extraction.
+
+>>> from pipeline import Config, run
+>>> result = run(Config(inputs=("seeds",), n_topics=5))  # doctest: +SKIP
+>>> result.section_themes.head()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .api import Result, run
+from .config import Config
+from .errors import JTopicsError
+
+__all__ = ["Config", "JTopicsError", "Result", "__version__", "run"]

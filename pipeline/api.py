@@ -1,0 +1,166 @@
+"""The library entry point: :func:`run` a whole configuration, get every table back."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import __version__
+from .config import DEFAULT_STOPWORDS, Config
+from .ingest import Skipped, ingest
+from .segment import segment
+from .themes import load_taxonomy, score_themes
+from .tokenize import Tokenizer, dictionary_version, load_wordlist, tokenize
+from .topics import topic_tables
+from .vectorize import vectorize
+
+STAGES = ("ingest", "segment", "tokenize", "vectorize", "topics", "themes")
+# Columns written for each table; extra in-memory columns (text, analysis_text) stay out.
+OUTPUT_COLUMNS: dict[str, list[str]] = {
+    "articles": ["article_id", "source", "title", "url", "published", "n_sections", "n_chars",
+                 "encoding", "sha256"],
+    "sections": ["section_id", "article_id", "ordinal", "kind", "heading", "line_start",
+                 "line_end", "char_start", "char_end", "published", "text"],
+    "boilerplate": ["article_id", "line", "text"],
+    "tokens": ["section_id", "position", "surface", "term", "pos", "pos_detail", "char_start",
+               "char_end", "is_content", "parts"],
+    "topics": ["topic_id", "rank", "term", "weight"],
+    "topic_summary": ["topic_id", "label", "share"],
+    "section_topics": ["section_id", "topic_id", "weight"],
+    "section_themes": ["section_id", "theme_id", "score", "evidence"],
+    "article_themes": ["article_id", "theme_id", "score", "n_sections"],
+    "themes": ["theme_id", "label_ja", "label_en", "n_sections"],
+}
+
+ProgressCallback = Callable[[str], None]
+
+
+@dataclass
+class Result:
+    """Every table of a run as a pandas DataFrame, plus the run's manifest."""
+
+    config: Config
+    articles: pd.DataFrame
+    sections: pd.DataFrame
+    boilerplate: pd.DataFrame
+    tokens: pd.DataFrame
+    topics: pd.DataFrame
+    topic_summary: pd.DataFrame
+    section_topics: pd.DataFrame
+    section_themes: pd.DataFrame
+    article_themes: pd.DataFrame
+    themes: pd.DataFrame
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The output tables, with exactly the written columns, in writing order."""
+        return {name: getattr(self, name)[columns] for name, columns in OUTPUT_COLUMNS.items()}
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "jtopics_version": __version__,
+            "config": self.config.to_dict(),
+            "inputs": [
+                {"article_id": r.article_id, "source": r.source, "sha256": r.sha256,
+                 "encoding": r.encoding}
+                for r in self.articles.itertuples(index=False)
+            ],
+            "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
+            "rows": {name: len(df) for name, df in self.tables().items()},
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            "versions": _versions(),
+        }
+
+    def write(self, out: Path | str | None = None, formats: str | None = None) -> list[Path]:
+        """Write every table and ``manifest.json`` into ``out`` (default: the config's)."""
+        from .output import write_tables
+
+        started = time.perf_counter()
+        target = Path(out) if out is not None else self.config.out
+        manifest = self.manifest()
+        paths = write_tables(self.tables(), target, formats or self.config.formats, manifest)
+        self.seconds["output"] = time.perf_counter() - started
+        return paths
+
+
+class _StageTimer:
+    """Times stages and reports each one's start to ``progress``."""
+
+    def __init__(self, progress: ProgressCallback | None) -> None:
+        self.progress = progress
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        if self.progress:
+            self.progress(name)
+        started = time.perf_counter()
+        yield
+        self.seconds[name] = time.perf_counter() - started
+
+
+def _versions() -> dict[str, str]:
+    versions = {}
+    for package in ("fugashi", "unidic-lite", "scikit-learn", "pandas", "numpy", "pyarrow"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    versions["unidic-lite dictionary"] = dictionary_version()
+    return versions
+
+
+def run(config: Config | None = None, progress: ProgressCallback | None = None) -> Result:
+    """Run every stage on ``config.inputs`` and return the tables (nothing is written).
+
+    Parameters
+    ----------
+    config : Config or None
+        None runs the defaults on the bundled seeds.
+    progress : callable or None
+        Called with each stage's name as it starts.
+
+    Returns
+    -------
+    Result
+    """
+    config = config or Config()
+    timer = _StageTimer(progress)
+    with timer("ingest"):
+        taxonomy = load_taxonomy(config.themes_path)  # fail fast, before the slow stages
+        stopwords = None
+        if config.stopwords is not None:
+            stopwords = load_wordlist(config.stopwords) | load_wordlist(DEFAULT_STOPWORDS)
+        articles, skipped = ingest(config.input_paths, strict=config.strict)
+    with timer("segment"):
+        sections, boilerplate = segment(articles)
+        counts = sections.groupby("article_id").size()
+        articles["n_sections"] = articles["article_id"].map(counts).fillna(0).astype("int64")
+    with timer("tokenize"):
+        tokens = tokenize(sections, Tokenizer(stopwords))
+    with timer("vectorize"):
+        dtm = vectorize(tokens, sections)
+    with timer("topics"):
+        topics, topic_summary, section_topics = topic_tables(
+            dtm, n_topics=config.n_topics, random_state=config.seed, max_iter=config.max_iter,
+            top_terms=config.top_terms,
+        )
+    with timer("themes"):
+        section_themes, article_themes, themes = score_themes(
+            sections, tokens, taxonomy, min_score=config.min_score
+        )
+    seconds = timer.seconds
+    return Result(
+        config=config, articles=articles, sections=sections, boilerplate=boilerplate,
+        tokens=tokens, topics=topics, topic_summary=topic_summary,
+        section_topics=section_topics, section_themes=section_themes,
+        article_themes=article_themes, themes=themes, skipped=skipped, seconds=seconds,
+    )

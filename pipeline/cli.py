@@ -1,0 +1,168 @@
+"""The ``jtopics`` command line: a thin typer layer over :mod:`pipeline.api`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .api import STAGES, Result, run
+from .config import Config
+from .errors import JTopicsError
+from .themes import load_taxonomy
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Japanese news topic extraction: themes per article section and NMF topics.",
+)
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"jtopics {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Japanese news topic extraction."""
+
+
+def _fail(exc: JTopicsError) -> typer.Exit:
+    stderr.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    return typer.Exit(code=exc.exit_code)
+
+
+@app.command("run")
+def run_command(
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or folders of articles (default: the bundled seeds/)."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/out"),
+    topics: Annotated[
+        int | None,
+        typer.Option("--topics", help="Number of NMF topics (default: sqrt of the sections)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed for NMF.")] = 0,
+    themes: Annotated[
+        Path | None, typer.Option(help="Theme taxonomy TOML replacing the shipped one.")
+    ] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="Table format: csv, parquet or both.")
+    ] = "csv",
+    min_score: Annotated[
+        float, typer.Option(help="Theme score threshold in [0, 1].")
+    ] = 0.5,
+    top_terms: Annotated[int, typer.Option(help="Top terms listed per topic.")] = 10,
+    stopwords: Annotated[
+        Path | None, typer.Option(help="Extra stopwords, one a line.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Fail on the first unreadable input instead of skipping it.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+) -> None:
+    """Run the whole pipeline and write every table into OUT."""
+    try:
+        config = Config(
+            inputs=tuple(str(p) for p in inputs or ()), out=out, n_topics=topics, seed=seed,
+            themes=themes, formats=format, min_score=min_score, top_terms=top_terms,
+            stopwords=stopwords, strict=strict, quiet=quiet,
+        )
+        show_progress = not quiet and stderr.is_terminal
+        if show_progress:
+            with stderr.status("starting…") as status:
+                def progress(stage: str) -> None:
+                    step = STAGES.index(stage) + 1
+                    status.update(f"[{step}/{len(STAGES)}] {stage}…")
+
+                result = run(config, progress=progress)
+                status.update("writing tables…")
+                result.write()
+        else:
+            result = run(config)
+            result.write()
+    except JTopicsError as exc:
+        raise _fail(exc) from None
+    for skipped in result.skipped:
+        stderr.print(f"[yellow]skipped:[/] {skipped.source}: {skipped.reason}", highlight=False)
+    if not quiet:
+        _print_summary(result)
+
+
+def _print_summary(result: Result) -> None:
+    tables = result.tables()
+    counts = Table(title=f"jtopics {__version__}: wrote {result.config.out}", title_justify="left")
+    counts.add_column("table")
+    counts.add_column("rows", justify="right")
+    for name, df in tables.items():
+        counts.add_row(name, f"{len(df):,}")
+    stdout.print(counts)
+
+    themes = Table(title="Themes (sections tagged)", title_justify="left")
+    for column in ("theme", "label", "sections", "top evidence"):
+        themes.add_column(column)
+    st = result.section_themes
+    for row in result.themes.sort_values("n_sections", ascending=False, kind="stable").itertuples():
+        if row.n_sections == 0:
+            continue
+        evidence = st.loc[st["theme_id"] == row.theme_id, "evidence"]
+        top = evidence.str.split("; ").explode().str.split("×").str[0].value_counts()
+        themes.add_row(row.theme_id, row.label_ja, str(row.n_sections),
+                       "、".join(top.index[:3]))
+    stdout.print(themes)
+
+    topics = Table(title="Topics", title_justify="left")
+    for column in ("topic", "share", "top terms"):
+        topics.add_column(column)
+    for row in result.topic_summary.itertuples():
+        topics.add_row(str(row.topic_id), f"{row.share:.0%}", row.label)
+    stdout.print(topics)
+    total = sum(result.seconds.values())
+    stdout.print(f"{len(result.articles)} articles, {len(result.sections)} sections, "
+                 f"{len(result.skipped)} skipped, {total:.1f} s")
+
+
+@app.command("themes")
+def themes_command(
+    themes: Annotated[
+        Path | None, typer.Option(help="Taxonomy TOML to list (default: the shipped one).")
+    ] = None,
+) -> None:
+    """List the theme taxonomy: ids, labels and terms."""
+    try:
+        taxonomy = load_taxonomy(themes or Config().themes_path)
+    except JTopicsError as exc:
+        raise _fail(exc) from None
+    table = Table(title="Theme taxonomy", title_justify="left")
+    for column in ("id", "label_ja", "label_en", "terms"):
+        table.add_column(column)
+    for theme in taxonomy:
+        terms = "、".join(display for _m, _w, display in theme.terms[:8])
+        more = len(theme.terms) - 8
+        table.add_row(theme.id, theme.label_ja, theme.label_en,
+                      terms + (f" (+{more})" if more > 0 else ""))
+    stdout.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        sys.exit(130)

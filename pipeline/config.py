@@ -1,0 +1,114 @@
+"""The one frozen configuration object passed down through every stage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ._validation import InstanceOf, Interval, NoneValue, Options, validate_parameters
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_THEMES = PACKAGE_DIR / "data" / "themes.toml"
+DEFAULT_STOPWORDS = PACKAGE_DIR / "data" / "stopwords.txt"
+
+
+def default_seeds_dir() -> Path:
+    """The bundled corpus: ``seeds/`` of the checkout (or of the current directory)."""
+    for candidate in (PACKAGE_DIR.parent / "seeds", Path.cwd() / "seeds"):
+        if candidate.is_dir():
+            return candidate
+    return PACKAGE_DIR.parent / "seeds"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every option of a jtopics run. The CLI maps its options onto these fields one to one.
+
+    Parameters
+    ----------
+    inputs : tuple of str
+        Files or folders to read (folders recursively, ``.txt`` and ``.md``). Empty means the
+        bundled ``seeds/``.
+    out : Path
+        Output folder for the tables.
+    n_topics : int or None
+        Number of NMF topics. None picks ``round(sqrt(n_documents))`` clamped to [2, 30] and to
+        the number of documents.
+    seed : int
+        Seed for every random choice (NMF initialisation). Pass an int for reproducible output
+        across multiple calls.
+    themes : Path or None
+        Theme taxonomy TOML replacing the shipped one.
+    formats : {'csv', 'parquet', 'both'}
+        Table file formats to write.
+    min_score : float
+        Threshold in [0, 1] below which a theme is not tagged on a section.
+    top_terms : int
+        Number of top terms listed per topic in the ``topics`` table.
+    max_iter : int
+        Maximum NMF iterations.
+    strict : bool
+        Fail the run on the first unreadable input instead of skipping it.
+    quiet : bool
+        No progress display and no summary.
+    """
+
+    inputs: tuple[str, ...] = ()
+    out: Path = Path("data/out")
+    n_topics: int | None = None
+    seed: int = 0
+    themes: Path | None = None
+    formats: str = "csv"
+    min_score: float = 0.5
+    top_terms: int = 10
+    max_iter: int = 500
+    strict: bool = False
+    quiet: bool = False
+    stopwords: Path | None = field(default=None)
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "inputs": [InstanceOf(tuple, "a tuple of paths")],
+        "out": [InstanceOf(Path, "a path")],
+        "n_topics": [Interval(Integral, 1, 1000), NoneValue()],
+        "seed": [Interval(Integral, 0, 2**32 - 1)],
+        "themes": [InstanceOf(Path, "a path"), NoneValue()],
+        "formats": [Options(frozenset({"csv", "parquet", "both"}))],
+        "min_score": [Interval(Real, 0.0, 1.0)],
+        "top_terms": [Interval(Integral, 1, 1000)],
+        "max_iter": [Interval(Integral, 1, 100_000)],
+        "strict": [InstanceOf(bool, "a bool")],
+        "quiet": [InstanceOf(bool, "a bool")],
+        "stopwords": [InstanceOf(Path, "a path"), NoneValue()],
+    }
+
+    def __post_init__(self) -> None:
+        # Accept str paths and lists from notebooks; store the canonical types.
+        if isinstance(self.inputs, (list, str)):
+            seq = [self.inputs] if isinstance(self.inputs, str) else self.inputs
+            object.__setattr__(self, "inputs", tuple(str(p) for p in seq))
+        for name in ("out", "themes", "stopwords"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, Path(value))
+        validate_parameters(type(self).__name__, self._parameter_constraints, self.__dict__)
+
+    @property
+    def input_paths(self) -> tuple[str, ...]:
+        """The inputs to read: the given ones, or the bundled seeds."""
+        return self.inputs or (str(default_seeds_dir()),)
+
+    @property
+    def themes_path(self) -> Path:
+        return self.themes or DEFAULT_THEMES
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view, for the manifest."""
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, Path):
+                data[key] = str(value)
+            elif isinstance(value, tuple):
+                data[key] = list(value)
+        return data

@@ -1,0 +1,80 @@
+"""Stage 7: write the tables, atomically.
+
+Every table is written into a staging folder beside ``out`` first; only when all of them are
+written are they moved into ``out`` one by one with ``os.replace`` (atomic per file), and
+``manifest.json`` last. A failed run leaves earlier outputs untouched and no partial files.
+Files in ``out`` that jtopics did not write are never removed.
+
+CSV: UTF-8, header row, ``\\n`` line ends, floats as computed (rounded by the stages), so the
+same input and seed give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import JTopicsError
+
+FORMATS = {"csv": ("csv",), "parquet": ("parquet",), "both": ("csv", "parquet")}
+
+
+def _write_table(df: pd.DataFrame, path: Path, fmt: str) -> None:
+    if fmt == "csv":
+        df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    else:
+        df.to_parquet(path, index=False)
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame], out: Path, formats: str = "csv",
+    manifest: dict[str, Any] | None = None,
+) -> list[Path]:
+    """Write ``tables`` (name -> DataFrame) and ``manifest.json`` into ``out``.
+
+    Returns
+    -------
+    list of Path
+        The files written, in ``out``.
+
+    Raises
+    ------
+    JTopicsError
+        When ``out`` is a file or cannot be written.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise JTopicsError(f"{out}: output path exists and is not a folder")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:
+        raise JTopicsError(f"{out}: cannot write output ({exc.strerror})") from None
+    try:
+        names: list[str] = []
+        for name, df in tables.items():
+            for ext in FORMATS[formats]:
+                filename = f"{name}.{ext}"
+                _write_table(df, staging / filename, ext)
+                names.append(filename)
+        if manifest is not None:
+            (staging / "manifest.json").write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                encoding="utf-8",
+            )
+            names.append("manifest.json")
+        out.mkdir(parents=True, exist_ok=True)
+        for filename in names:
+            os.replace(staging / filename, out / filename)
+    except OSError as exc:
+        raise JTopicsError(f"{out}: cannot write output ({exc.strerror})") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / n for n in names]

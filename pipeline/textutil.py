@@ -1,0 +1,68 @@
+"""Small text helpers shared by the stages: normalisation, dates, line splitting."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_PUBLISHED_RE = re.compile(
+    r"(?:公開日|更新日|投稿日|掲載日|配信日|published|date)\s*[::]?\s*"
+    r"(\d{4})\s*[/\-.年]\s*(\d{1,2})\s*[/\-.月]\s*(\d{1,2})",
+    re.IGNORECASE,
+)
+_ISO_DATETIME_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2})?\S*)?\s*$")
+_SENTENCE_END_RE = re.compile(r"(?<=[。!?!?])|\n")
+
+
+def normalize(text: str) -> str:
+    """NFKC form used for analysis (full-width Latin and digits to ASCII, half-width kana to full).
+
+    Offsets never refer to this form; it is only matched against and counted.
+    """
+    return unicodedata.normalize("NFKC", text)
+
+
+def published_date(line: str) -> str:
+    """ISO date from a ``公開日:2025/02/08``-style line, or ``""``."""
+    match = _PUBLISHED_RE.search(line)
+    if not match:
+        return ""
+    return _iso(*match.groups())
+
+
+def iso_datetime_date(line: str) -> str:
+    """ISO date from a line that is only an ISO date or datetime, or ``""``."""
+    match = _ISO_DATETIME_RE.match(line)
+    return _iso(*match.groups()) if match else ""
+
+
+def _iso(year: str, month: str, day: str) -> str:
+    y, m, d = int(year), int(month), int(day)
+    if not (1 <= m <= 12 and 1 <= d <= 31):
+        return ""
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def line_spans(text: str) -> list[tuple[int, int, int]]:
+    """``(start, content_end, next_start)`` for every line; CRLF, CR and LF all end a line."""
+    spans = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        content = line.rstrip("\r\n")
+        spans.append((pos, pos + len(content), pos + len(line)))
+        pos += len(line)
+    return spans
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of sentences: split after 。!? (full or half width) and at line breaks."""
+    spans = []
+    start = 0
+    for match in _SENTENCE_END_RE.finditer(text):
+        end = match.start() if text[match.start() : match.start() + 1] == "\n" else match.end()
+        if end > start:
+            spans.append((start, end))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans

@@ -1,0 +1,338 @@
+"""Stage 6: theme scores per section from the theme taxonomy.
+
+Matching works on the NFKC-normalised analysis text (boilerplate masked; ASCII letters folded
+to lower case). A taxonomy term matches where it occurs *and* starts and ends on a morpheme
+boundary from the tokenizer, so 米軍 does not fire inside an unrelated longer word that the
+tokenizer keeps whole. Within one theme, overlapping matches keep the longest (日米地位協定
+counts once, not also as 地位協定).
+
+Vetoes: an ``exclude`` term vetoes, in its sentence, every match of the theme's terms weighted
+below 1.0. Core names (weight 1.0) are never vetoed.
+
+Score: ``raw = sum over matched terms of weight * (1 + ln(count))`` plus pattern weights, and
+``score = 1 - exp(-raw)`` in [0, 1): repetition saturates, and one core term (weight 1.0) alone
+gives 0.63. A section is tagged when ``score >= min_score`` (default 0.5, i.e. raw >= 0.69: one
+term of weight >= 0.7, or a weaker one repeated, or two weaker ones together).
+
+Tables
+------
+``section_themes``: section_id, theme_id, score, evidence (``term×count; …``), one row per
+tagged theme.
+
+``article_themes``: article_id, theme_id, score, n_sections. ``score`` is the mean of section
+scores (0 where not tagged) weighted by section length; ``n_sections`` counts tagged sections.
+
+``themes``: theme_id, label_ja, label_en, n_sections (tagged sections).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import TaxonomyError
+from .textutil import sentence_spans
+
+SECTION_THEME_COLUMNS = ["section_id", "theme_id", "score", "evidence"]
+ARTICLE_THEME_COLUMNS = ["article_id", "theme_id", "score", "n_sections"]
+THEME_COLUMNS = ["theme_id", "label_ja", "label_en", "n_sections"]
+DECIMALS = 4
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One theme of the taxonomy.
+
+    ``terms`` holds ``(matching form, weight, display form)``; the display form (NFKC, case
+    kept) is what evidence strings show.
+    """
+
+    id: str
+    label_ja: str
+    label_en: str
+    description: str
+    terms: tuple[tuple[str, float, str], ...]
+    patterns: tuple[tuple[re.Pattern[str], float], ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+def normalize_term(text: str) -> str:
+    """The matching form of a term or text: NFKC with ASCII letters in lower case."""
+    return unicodedata.normalize("NFKC", text).translate(_ASCII_LOWER)
+
+
+def load_taxonomy(path: Path) -> tuple[Theme, ...]:
+    """Read and validate a taxonomy TOML file.
+
+    Raises
+    ------
+    TaxonomyError
+        With the file name, the line where it can be told, and the problem.
+    """
+    try:
+        source = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise TaxonomyError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        raise TaxonomyError(f"{path}: invalid TOML: {exc}") from None
+    entries = data.get("theme")
+    if not isinstance(entries, list) or not entries:
+        raise TaxonomyError(f"{path}: no [[theme]] tables found")
+    themes = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        themes.append(_parse_theme(entry, index, path, source, seen))
+    return tuple(themes)
+
+
+def _line_of(source: str, theme_id: object, index: int) -> int:
+    if isinstance(theme_id, str):
+        for number, line in enumerate(source.splitlines(), start=1):
+            if re.match(rf"""\s*id\s*=\s*["']{re.escape(theme_id)}["']""", line):
+                return number
+    count = 0
+    for number, line in enumerate(source.splitlines(), start=1):
+        if line.strip() == "[[theme]]":
+            if count == index:
+                return number
+            count += 1
+    return 1
+
+
+def _parse_theme(entry: dict, index: int, path: Path, source: str, seen: set[str]) -> Theme:
+    theme_id = entry.get("id")
+
+    def fail(problem: str) -> TaxonomyError:
+        line = _line_of(source, theme_id, index)
+        name = theme_id if isinstance(theme_id, str) else f"#{index + 1}"
+        return TaxonomyError(f"{path}:{line}: theme {name}: {problem}")
+
+    if not isinstance(theme_id, str) or not _ID_RE.match(theme_id):
+        raise fail("'id' must be a lower-case identifier such as 'tariffs'")
+    if theme_id in seen:
+        raise fail("duplicate id")
+    seen.add(theme_id)
+    for key in ("label_ja", "label_en"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise fail(f"'{key}' must be a non-empty string")
+    terms = entry.get("terms", {})
+    if not isinstance(terms, dict):
+        raise fail("'terms' must be a table of term = weight")
+    parsed_terms = []
+    for term, weight in terms.items():
+        if not term.strip():
+            raise fail("empty term")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1:
+            raise fail(f"term {term!r}: weight must be a number in (0, 1], got {weight!r}")
+        display = unicodedata.normalize("NFKC", term.strip())
+        parsed_terms.append((normalize_term(display), float(weight), display))
+    patterns = []
+    for item in entry.get("patterns", []):
+        if not isinstance(item, dict) or not isinstance(item.get("regex"), str):
+            raise fail("each pattern needs a 'regex' string")
+        weight = item.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1:
+            raise fail(f"pattern {item['regex']!r}: weight must be a number in (0, 1]")
+        try:
+            patterns.append((re.compile(normalize_term(item["regex"])), float(weight)))
+        except re.error as exc:
+            raise fail(f"pattern {item['regex']!r}: invalid regular expression ({exc})") from None
+    if not parsed_terms and not patterns:
+        raise fail("needs at least one term or pattern")
+    exclude = entry.get("exclude", [])
+    if not isinstance(exclude, list) or not all(isinstance(e, str) and e.strip() for e in exclude):
+        raise fail("'exclude' must be a list of non-empty strings")
+    return Theme(
+        id=theme_id,
+        label_ja=entry["label_ja"].strip(),
+        label_en=entry["label_en"].strip(),
+        description=str(entry.get("description", "")).strip(),
+        terms=tuple(sorted(set(parsed_terms), key=lambda tw: (-len(tw[0]), tw[0]))),
+        patterns=tuple(patterns),
+        exclude=tuple(normalize_term(e.strip()) for e in exclude),
+    )
+
+
+def _normalized_with_map(text: str) -> tuple[str, list[int]]:
+    """Normalise char by char; ``starts[i]`` is where original char ``i`` begins (plus the end)."""
+    pieces = []
+    starts = []
+    pos = 0
+    for ch in text:
+        starts.append(pos)
+        norm = normalize_term(ch)
+        pieces.append(norm)
+        pos += len(norm)
+    starts.append(pos)
+    return "".join(pieces), starts
+
+
+def _find_all(haystack: str, needle: str) -> list[int]:
+    found = []
+    start = haystack.find(needle)
+    while start >= 0:
+        found.append(start)
+        start = haystack.find(needle, start + 1)
+    return found
+
+
+def score_section(
+    text: str, boundaries: set[int], themes: tuple[Theme, ...]
+) -> dict[str, tuple[float, dict[str, int]]]:
+    """Scores of one section's analysis text.
+
+    Parameters
+    ----------
+    text : str
+        The section's analysis text (original characters).
+    boundaries : set of int
+        Morpheme boundary offsets into ``text``.
+    themes : tuple of Theme
+
+    Returns
+    -------
+    dict
+        theme_id -> (score, {term: count}) for every theme with any evidence.
+    """
+    norm, starts = _normalized_with_map(text)
+    norm_boundaries = {starts[b] for b in boundaries if 0 <= b < len(starts)}
+    sentences = sentence_spans(norm)
+    result: dict[str, tuple[float, dict[str, int]]] = {}
+    for theme in themes:
+        vetoed = _vetoed_sentences(norm, sentences, theme.exclude)
+        taken: list[tuple[int, int]] = []
+        counts: dict[str, int] = {}
+        weights: dict[str, float] = {}
+        for term, weight, display in theme.terms:  # longest first
+            for start in _find_all(norm, term):
+                end = start + len(term)
+                if start not in norm_boundaries or end not in norm_boundaries:
+                    continue
+                if any(start < t_end and t_start < end for t_start, t_end in taken):
+                    continue
+                if weight < 1.0 and _in_any(start, vetoed):
+                    continue
+                taken.append((start, end))
+                counts[display] = counts.get(display, 0) + 1
+                weights[display] = weight
+        for pattern, weight in theme.patterns:
+            for match in pattern.finditer(norm):
+                if weight < 1.0 and _in_any(match.start(), vetoed):
+                    continue
+                key = _original_slice(text, starts, match.start(), match.end())
+                counts[key] = counts.get(key, 0) + 1
+                weights[key] = max(weight, weights.get(key, 0.0))
+        if not counts:
+            continue
+        raw = sum(weights[t] * (1.0 + math.log(c)) for t, c in counts.items())
+        result[theme.id] = (1.0 - math.exp(-raw), counts)
+    return result
+
+
+def _original_slice(text: str, starts: list[int], norm_start: int, norm_end: int) -> str:
+    """The original characters behind a span of the normalised text."""
+    first = bisect.bisect_right(starts, norm_start) - 1
+    last = bisect.bisect_left(starts, norm_end)
+    return text[max(0, first) : min(len(text), last)]
+
+
+def _vetoed_sentences(norm: str, sentences: list[tuple[int, int]],
+                      exclude: tuple[str, ...]) -> list[tuple[int, int]]:
+    if not exclude:
+        return []
+    return [(s, e) for s, e in sentences if any(x in norm[s:e] for x in exclude)]
+
+
+def _in_any(pos: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s <= pos < e for s, e in spans)
+
+
+def format_evidence(counts: dict[str, int]) -> str:
+    """``term×count`` pairs, most frequent first, e.g. ``関税×3; 貿易赤字×1``."""
+    ordered = sorted(counts.items(), key=lambda tc: (-tc[1], tc[0]))
+    return "; ".join(f"{term}×{count}" for term, count in ordered)
+
+
+def _boundaries(tokens: pd.DataFrame) -> dict[str, set[int]]:
+    """Morpheme boundaries per section, as offsets into the article text."""
+    result: dict[str, set[int]] = {}
+    for sid, start, parts in zip(tokens["section_id"], tokens["char_start"], tokens["parts"],
+                                 strict=True):
+        bounds = result.setdefault(sid, set())
+        pos = int(start)
+        bounds.add(pos)
+        for part in parts.split("|"):
+            pos += len(part)
+            bounds.add(pos)
+    return result
+
+
+def score_themes(
+    sections: pd.DataFrame, tokens: pd.DataFrame, themes: tuple[Theme, ...],
+    min_score: float = 0.5,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Tag every section with themes and aggregate per article and per theme.
+
+    Parameters
+    ----------
+    sections : DataFrame
+        The ``sections`` table (section_id, article_id, char_start, text, analysis_text).
+    tokens : DataFrame
+        The ``tokens`` table (for morpheme boundaries).
+    themes : tuple of Theme
+    min_score : float
+        Tagging threshold in [0, 1].
+
+    Returns
+    -------
+    section_themes, article_themes, themes_table : DataFrame
+    """
+    boundaries = _boundaries(tokens)
+    rows = []
+    for section in sections.itertuples(index=False):
+        offset = section.char_start
+        bounds = {b - offset for b in boundaries.get(section.section_id, ())}
+        scores = score_section(section.analysis_text, bounds, themes)
+        for theme in themes:  # taxonomy order, for stable output
+            if theme.id in scores:
+                score, counts = scores[theme.id]
+                score = round(score, DECIMALS)
+                if score >= min_score:
+                    rows.append((section.section_id, theme.id, score, format_evidence(counts)))
+    section_themes = pd.DataFrame(rows, columns=SECTION_THEME_COLUMNS)
+
+    lengths = sections.set_index("section_id")["text"].str.len()
+    article_of = sections.set_index("section_id")["article_id"]
+    article_length = lengths.groupby(article_of).sum()
+    article_rows = []
+    if not section_themes.empty:
+        tagged = section_themes.assign(
+            article_id=section_themes["section_id"].map(article_of),
+            weighted=section_themes["score"] * section_themes["section_id"].map(lengths),
+        )
+        theme_order = {t.id: i for i, t in enumerate(themes)}
+        grouped = tagged.groupby(["article_id", "theme_id"], sort=False)
+        for (article_id, theme_id), group in grouped:
+            score = group["weighted"].sum() / max(1, article_length[article_id])
+            article_rows.append((article_id, theme_id, round(float(score), DECIMALS), len(group),
+                                 theme_order[theme_id]))
+        article_rows.sort(key=lambda r: (r[0], r[4]))
+    article_themes = pd.DataFrame([r[:4] for r in article_rows], columns=ARTICLE_THEME_COLUMNS)
+
+    counts = section_themes["theme_id"].value_counts()
+    themes_table = pd.DataFrame(
+        [(t.id, t.label_ja, t.label_en, int(counts.get(t.id, 0))) for t in themes],
+        columns=THEME_COLUMNS,
+    )
+    return section_themes, article_themes, themes_table

@@ -1,0 +1,161 @@
+"""Stage 5: NMF topics over the TF-IDF matrix.
+
+Tables
+------
+``topics``: topic_id, rank (1 = strongest), term, weight. ``weight`` is the term's share of the
+topic's whole component (each topic's weights over the full vocabulary sum to 1); the table
+lists the ``top_terms`` strongest.
+
+``topic_summary``: topic_id, label (top three terms joined by ``・``), share (of all section
+weight; sums to 1 over topics).
+
+``section_topics``: section_id, topic_id, weight. A section's weights sum to 1; zero rows are
+omitted, and so are sections without any modelled term.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import NMF
+
+from .vectorize import DocumentTermMatrix
+
+TOPIC_COLUMNS = ["topic_id", "rank", "term", "weight"]
+SUMMARY_COLUMNS = ["topic_id", "label", "share"]
+SECTION_TOPIC_COLUMNS = ["section_id", "topic_id", "weight"]
+DECIMALS = 6
+
+
+def default_n_topics(n_documents: int) -> int:
+    """``round(sqrt(n_documents))`` clamped to [2, 30], and never more than the documents."""
+    return max(1, min(n_documents, max(2, min(30, round(math.sqrt(n_documents))))))
+
+
+class TopicModel:
+    """Non-negative matrix factorisation of a TF-IDF matrix, ``X ~ W @ H``.
+
+    Parameters
+    ----------
+    n_topics : int or None
+        Number of topics. None uses :func:`default_n_topics` of the number of documents.
+        A value above the number of documents or terms is clamped to it.
+    random_state : int
+        Determines the NMF initialisation. Pass an int for reproducible output across
+        multiple calls.
+    max_iter : int
+        Maximum number of NMF iterations.
+
+    Attributes
+    ----------
+    n_topics_ : int
+        The number of topics actually fitted.
+    components_ : ndarray of shape (n_topics_, n_terms)
+        Topic-term weights (H), each row normalised to sum to 1.
+    """
+
+    def __init__(self, n_topics: int | None = None, *, random_state: int = 0,
+                 max_iter: int = 500) -> None:
+        self.n_topics = n_topics
+        self.random_state = random_state
+        self.max_iter = max_iter
+
+    def fit(self, X) -> TopicModel:
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_documents, n_terms)
+
+        Returns
+        -------
+        self
+        """
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X) -> np.ndarray:
+        """Fit the model and return document-topic weights.
+
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_documents, n_terms)
+
+        Returns
+        -------
+        W : ndarray of shape (n_documents, n_topics_)
+            Raw (unnormalised) document-topic weights.
+        """
+        n_docs, n_terms = X.shape
+        wanted = self.n_topics if self.n_topics is not None else default_n_topics(n_docs)
+        self.n_topics_ = max(1, min(wanted, n_docs, n_terms))
+        self._nmf = NMF(
+            n_components=self.n_topics_, init="nndsvda", random_state=self.random_state,
+            max_iter=self.max_iter, tol=1e-4,
+        )
+        W = self._nmf.fit_transform(X)
+        H = self._nmf.components_
+        totals = H.sum(axis=1, keepdims=True)
+        totals[totals == 0] = 1.0
+        self.components_ = H / totals
+        return W
+
+    def transform(self, X) -> np.ndarray:
+        """Document-topic weights of new documents.
+
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_documents, n_terms)
+
+        Returns
+        -------
+        W : ndarray of shape (n_documents, n_topics_)
+        """
+        return self._nmf.transform(X)
+
+
+def topic_tables(
+    dtm: DocumentTermMatrix, *, n_topics: int | None = None, random_state: int = 0,
+    max_iter: int = 500, top_terms: int = 10,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Fit NMF and return the ``topics``, ``topic_summary`` and ``section_topics`` tables."""
+    if dtm.n_documents == 0 or dtm.matrix.shape[1] == 0:
+        return (pd.DataFrame(columns=TOPIC_COLUMNS), pd.DataFrame(columns=SUMMARY_COLUMNS),
+                pd.DataFrame(columns=SECTION_TOPIC_COLUMNS))
+    model = TopicModel(n_topics, random_state=random_state, max_iter=max_iter)
+    W = model.fit_transform(dtm.matrix)
+    H = model.components_
+
+    topic_rows = []
+    for topic_id, row in enumerate(H):
+        order = np.lexsort((dtm.terms, -row))[:top_terms]
+        for rank, j in enumerate(order, start=1):
+            if row[j] > 0:
+                topic_rows.append((topic_id, rank, dtm.terms[j], round(float(row[j]), DECIMALS)))
+    topics = pd.DataFrame(topic_rows, columns=TOPIC_COLUMNS)
+
+    totals = W.sum(axis=0)
+    share = totals / totals.sum() if totals.sum() > 0 else np.zeros_like(totals)
+    labels = [
+        "・".join(topics.loc[topics["topic_id"] == k, "term"].head(3)) for k in range(len(H))
+    ]
+    summary = pd.DataFrame({
+        "topic_id": np.arange(len(H)),
+        "label": labels,
+        "share": np.round(share, DECIMALS),
+    }, columns=SUMMARY_COLUMNS)
+
+    section_rows = []
+    for sid, weights in zip(dtm.doc_ids, W, strict=True):
+        total = weights.sum()
+        if total <= 0:
+            continue
+        normalised = weights / total
+        for topic_id, weight in enumerate(normalised):
+            rounded = round(float(weight), DECIMALS)
+            if rounded > 0:
+                section_rows.append((sid, topic_id, rounded))
+    section_topics = pd.DataFrame(section_rows, columns=SECTION_TOPIC_COLUMNS)
+    return topics, summary, section_topics

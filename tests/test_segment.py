@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.ingest import ingest
+from pipeline.segment import explicit_heading, heading_shaped, segment, segment_article
+
+# Heading lines (1-based) of the seeds, read by hand; the rules must find them without knowing.
+EXPECTED_HEADINGS = {
+    "000": [7, 27],
+    "001": [7, 24],
+    "002": [7, 28],
+    "003": [3, 17, 31],
+    "004": [8, 20, 30, 45, 49, 59, 65],
+}
+
+
+@pytest.fixture(scope="module")
+def seed_tables(seeds_dir):
+    articles, _ = ingest([str(seeds_dir)])
+    sections, boilerplate = segment(articles)
+    return articles, sections, boilerplate
+
+
+def test_seed_sections_start_at_the_real_headings(seed_tables):
+    _, sections, _ = seed_tables
+    for prefix, lines in EXPECTED_HEADINGS.items():
+        article = sections[sections["article_id"].str.startswith(prefix)]
+        assert article[article["kind"] == "body"]["line_start"].tolist() == lines, prefix
+        assert article.iloc[0]["kind"] == "lead"
+        assert article.iloc[0]["line_start"] == 1
+
+
+def test_section_text_is_the_original_slice(seed_tables):
+    articles, sections, _ = seed_tables
+    texts = articles.set_index("article_id")["text"]
+    for row in sections.itertuples():
+        assert texts[row.article_id][row.char_start : row.char_end] == row.text
+        assert len(row.analysis_text) == len(row.text)
+
+
+def test_section_ids_and_ordinals(seed_tables):
+    _, sections, _ = seed_tables
+    for row in sections.itertuples():
+        assert row.section_id == f"{row.article_id}#{row.ordinal}"
+    assert sections.groupby("article_id")["ordinal"].apply(
+        lambda s: s.tolist() == list(range(len(s)))).all()
+
+
+def test_next_page_teaser_is_its_own_section_and_link_is_boilerplate(seed_tables):
+    _, sections, boilerplate = seed_tables
+    article = sections[sections["article_id"].str.startswith("000")]
+    teaser = article[article["kind"] == "teaser"]
+    assert teaser["line_start"].tolist() == [47]
+    assert teaser.iloc[0]["text"].startswith("石破首相とトランプ大統領が電話会談")
+    body = article[article["kind"] == "body"]
+    assert body["line_end"].max() == 45
+    lines = boilerplate[boilerplate["article_id"].str.startswith("000")]["line"].tolist()
+    assert lines == [46]
+
+
+def test_boilerplate_lines_are_listed_and_masked(seed_tables):
+    _, sections, boilerplate = seed_tables
+    rows = boilerplate[boilerplate["article_id"].str.startswith("004")]
+    assert rows["text"].tolist() == [
+        "YouTube速報",
+        "【速報】日米首脳会談2025:深化する同盟と未来を拓く戦略的パートナーシップ",
+        "コメント",
+        "タイトルとURLをコピーしました",
+    ]
+    lead = sections[sections["section_id"].str.startswith("004") & (sections["ordinal"] == 0)]
+    analysis = lead.iloc[0]["analysis_text"]
+    assert "YouTube速報" in lead.iloc[0]["text"]
+    assert "YouTube速報" not in analysis
+    assert analysis.count("【速報】") == 1  # the title itself stays, its repeat is masked
+
+
+def test_sections_take_their_own_published_date(seed_tables):
+    _, sections, _ = seed_tables
+    dates = sections.set_index("section_id")["published"]
+    article = [s for s in dates.index if s.startswith("000")]
+    assert dates[article[1]] == "2025-02-08"
+    assert dates[article[2]] == "2025-06-13"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "会談の焦点の一つだった防衛費の増額に関しては「日本とし",  # truncated quote
+        "トランプ大統領と高市首相が迎賓館で握手。9:53頃 首脳会談の …",  # cut off
+        "それでは見ていきましょう",  # a sentence without its 。
+        "今後の動向に注目です",
+        "日米首脳会談、最大の成果は?",  # a question
+        "✅ 石破首相とトランプ大統領は会談を行った",  # a bullet
+        "さらに読む ⇒ https://example.com/a",
+    ],
+)
+def test_sentences_and_fragments_are_not_heading_shaped(line):
+    assert not heading_shaped(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["安倍元首相の遺産と高市総理の役割", "横須賀が持つ戦略的意味", "結論:未来を切り開く日米同盟",
+     "日米地位協定改定~新たな視点と課題~"],
+)
+def test_noun_phrase_lines_are_heading_shaped(line):
+    assert heading_shaped(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["## 関税交渉の行方", "【解説】日米地位協定とは", "■ 防衛費の増額", "第3章 在日米軍の再編",
+     "1. 揺るぎない絆", "(2) 対米投資の中身", "③ 今後の課題"],
+)
+def test_explicit_heading_markers(line):
+    assert explicit_heading(line)
+
+
+def test_markdown_headings_split_sections():
+    text = "# タイトル\n\nリードの文章です。\n\n## 関税\n\n関税の話。\n\n## 基地\n\n基地の話。\n"
+    sections, _ = segment_article("md", text)
+    assert [s["heading"] for s in sections] == ["", "関税", "基地"]
+    assert [s["line_start"] for s in sections] == [1, 5, 9]
+
+
+def test_plain_news_passage_is_one_lead_section():
+    text = "政府は28日、日米地位協定の運用改善について米側と協議した。関係者によると、合意は近い。"
+    sections, boilerplate = segment_article("p1", text)
+    assert len(sections) == 1
+    assert sections[0]["kind"] == "lead"
+    assert sections[0]["text"] == text
+    assert boilerplate == []
+
+
+def test_short_sentence_between_blank_lines_is_not_a_heading():
+    body = "今回の会談では、両首脳が抑止力の強化で一致したことが大きな意味を持つと言えるでしょう。"
+    text = f"タイトル\n\n{body}\n\nそれでは見ていきましょう\n\n{body}\n"
+    sections, _ = segment_article("s", text)
+    assert len(sections) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(
+    list("日米関税。、!?\n\r 「」#【】■1.①abc…")), max_size=30), max_size=12))
+def test_offsets_always_give_back_the_section_text(pieces):
+    text = "".join(pieces)
+    sections, _ = segment_article("h", text)
+    for s in sections:
+        assert text[s["char_start"] : s["char_end"]] == s["text"]
+        assert s["text"].strip()
+    starts = [s["char_start"] for s in sections]
+    assert starts == sorted(starts)
+
+
+def test_segment_schema(seed_tables):
+    _, sections, boilerplate = seed_tables
+    assert list(sections.columns) == [
+        "section_id", "article_id", "ordinal", "kind", "heading", "line_start", "line_end",
+        "char_start", "char_end", "published", "text", "analysis_text",
+    ]
+    assert list(boilerplate.columns) == ["article_id", "line", "text"]
+    assert isinstance(sections, pd.DataFrame)
