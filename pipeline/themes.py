@@ -96,36 +96,38 @@ def load_taxonomy(path: Path) -> tuple[Theme, ...]:
     return tuple(themes)
 
 
-def _line_of(source: str, theme_id: object, index: int) -> int:
-    if isinstance(theme_id, str):
-        for number, line in enumerate(source.splitlines(), start=1):
-            if re.match(rf"""\s*id\s*=\s*["']{re.escape(theme_id)}["']""", line):
+def _line_of(source: str, index: int, key: str | None = None) -> int:
+    """Line of the ``index``-th ``[[theme]]`` table, or of its line starting with ``key``."""
+    lines = source.splitlines()
+    blocks = [n for n, line in enumerate(lines, start=1) if line.strip() == "[[theme]]"]
+    if index >= len(blocks):
+        return 1
+    first = blocks[index]
+    last = blocks[index + 1] - 1 if index + 1 < len(blocks) else len(lines)
+    if key is not None:
+        for number in range(first, last + 1):
+            stripped = lines[number - 1].lstrip()
+            if stripped.startswith(key) and stripped[len(key):].lstrip().startswith("="):
                 return number
-    count = 0
-    for number, line in enumerate(source.splitlines(), start=1):
-        if line.strip() == "[[theme]]":
-            if count == index:
-                return number
-            count += 1
-    return 1
+    return first
 
 
 def _parse_theme(entry: dict, index: int, path: Path, source: str, seen: set[str]) -> Theme:
     theme_id = entry.get("id")
 
-    def fail(problem: str) -> TaxonomyError:
-        line = _line_of(source, theme_id, index)
+    def fail(problem: str, key: str | None = None) -> TaxonomyError:
+        line = _line_of(source, index, key)
         name = theme_id if isinstance(theme_id, str) else f"#{index + 1}"
         return TaxonomyError(f"{path}:{line}: theme {name}: {problem}")
 
     if not isinstance(theme_id, str) or not _ID_RE.match(theme_id):
-        raise fail("'id' must be a lower-case identifier such as 'tariffs'")
+        raise fail("'id' must be a lower-case identifier such as 'tariffs'", "id")
     if theme_id in seen:
-        raise fail("duplicate id")
+        raise fail("duplicate id", "id")
     seen.add(theme_id)
     for key in ("label_ja", "label_en"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
-            raise fail(f"'{key}' must be a non-empty string")
+            raise fail(f"'{key}' must be a non-empty string", key)
     terms = entry.get("terms", {})
     if not isinstance(terms, dict):
         raise fail("'terms' must be a table of term = weight")
@@ -134,7 +136,8 @@ def _parse_theme(entry: dict, index: int, path: Path, source: str, seen: set[str
         if not term.strip():
             raise fail("empty term")
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1:
-            raise fail(f"term {term!r}: weight must be a number in (0, 1], got {weight!r}")
+            raise fail(f"term {term!r}: weight must be a number in (0, 1], got {weight!r}",
+                       f'"{term}"')
         display = unicodedata.normalize("NFKC", term.strip())
         parsed_terms.append((normalize_term(display), float(weight), display))
     patterns = []
@@ -147,12 +150,13 @@ def _parse_theme(entry: dict, index: int, path: Path, source: str, seen: set[str
         try:
             patterns.append((re.compile(normalize_term(item["regex"])), float(weight)))
         except re.error as exc:
-            raise fail(f"pattern {item['regex']!r}: invalid regular expression ({exc})") from None
+            raise fail(f"pattern {item['regex']!r}: invalid regular expression ({exc})",
+                       "regex") from None
     if not parsed_terms and not patterns:
         raise fail("needs at least one term or pattern")
     exclude = entry.get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(e, str) and e.strip() for e in exclude):
-        raise fail("'exclude' must be a list of non-empty strings")
+        raise fail("'exclude' must be a list of non-empty strings", "exclude")
     return Theme(
         id=theme_id,
         label_ja=entry["label_ja"].strip(),

@@ -16,10 +16,12 @@ omitted, and so are sections without any modelled term.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.decomposition import NMF
+from sklearn.exceptions import ConvergenceWarning
 
 from .vectorize import DocumentTermMatrix
 
@@ -54,6 +56,10 @@ class TopicModel:
         The number of topics actually fitted.
     components_ : ndarray of shape (n_topics_, n_terms)
         Topic-term weights (H), each row normalised to sum to 1.
+    n_iter_ : int
+        Iterations the solver ran.
+    converged_ : bool
+        False when the solver stopped at ``max_iter``.
     """
 
     def __init__(self, n_topics: int | None = None, *, random_state: int = 0,
@@ -95,7 +101,12 @@ class TopicModel:
             n_components=self.n_topics_, init="nndsvda", random_state=self.random_state,
             max_iter=self.max_iter, tol=1e-4,
         )
-        W = self._nmf.fit_transform(X)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            W = self._nmf.fit_transform(X)
+        # Tiny corpora (k close to the number of documents) hit max_iter; say so, don't warn.
+        self.converged_ = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        self.n_iter_ = self._nmf.n_iter_
         H = self._nmf.components_
         totals = H.sum(axis=1, keepdims=True)
         totals[totals == 0] = 1.0

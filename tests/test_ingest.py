@@ -58,7 +58,7 @@ def test_strict_mode_makes_a_bad_file_fatal(tmp_path):
 
 
 def test_missing_path_is_a_usage_error(tmp_path):
-    with pytest.raises(UsageError, match="nowhere.txt: no such file or folder"):
+    with pytest.raises(UsageError, match=r"nowhere\.txt: no such file or folder"):
         ingest([str(tmp_path / "nowhere.txt")])
 
 

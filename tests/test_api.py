@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from pipeline import Config, run
+from pipeline.api import OUTPUT_COLUMNS
+
+EXPECTED_COLUMNS = {
+    "articles": ["article_id", "source", "title", "url", "published", "n_sections", "n_chars",
+                 "encoding", "sha256"],
+    "sections": ["section_id", "article_id", "ordinal", "kind", "heading", "line_start",
+                 "line_end", "char_start", "char_end", "published", "text"],
+    "boilerplate": ["article_id", "line", "text"],
+    "tokens": ["section_id", "position", "surface", "term", "pos", "pos_detail", "char_start",
+               "char_end", "is_content", "parts"],
+    "topics": ["topic_id", "rank", "term", "weight"],
+    "topic_summary": ["topic_id", "label", "share"],
+    "section_topics": ["section_id", "topic_id", "weight"],
+    "section_themes": ["section_id", "theme_id", "score", "evidence"],
+    "article_themes": ["article_id", "theme_id", "score", "n_sections"],
+    "themes": ["theme_id", "label_ja", "label_en", "n_sections"],
+}
+
+
+def test_output_contract_columns(seeds_result):
+    assert OUTPUT_COLUMNS == EXPECTED_COLUMNS
+    tables = seeds_result.tables()
+    assert {name: list(df.columns) for name, df in tables.items()} == EXPECTED_COLUMNS
+    for name in ("articles", "sections", "tokens", "topics", "section_topics",
+                 "section_themes", "article_themes", "themes"):
+        assert len(tables[name]) > 0, name
+
+
+def test_seed_run_invariants(seeds_result):
+    r = seeds_result
+    assert len(r.articles) == 5
+    assert r.articles["n_sections"].sum() == len(r.sections)
+    assert set(r.tokens["section_id"]) <= set(r.sections["section_id"])
+    np.testing.assert_allclose(r.section_topics.groupby("section_id")["weight"].sum(), 1.0,
+                               atol=1e-5)
+    assert abs(r.topic_summary["share"].sum() - 1) < 1e-5
+    assert r.section_themes["score"].between(0.5, 1).all()
+    assert r.article_themes["score"].between(0, 1).all()
+    assert set(r.section_themes["section_id"]) <= set(r.sections["section_id"])
+    counts = r.section_themes["theme_id"].value_counts()
+    assert r.themes.set_index("theme_id")["n_sections"].to_dict() == {
+        t: int(counts.get(t, 0)) for t in r.themes["theme_id"]
+    }
+
+
+def test_same_seed_writes_byte_identical_csv(tmp_path, seeds_dir):
+    outputs = []
+    for name in ("one", "two"):
+        result = run(Config(inputs=(str(seeds_dir),), out=tmp_path / name))
+        result.write()
+        outputs.append(tmp_path / name)
+    csvs = sorted(p.name for p in outputs[0].glob("*.csv"))
+    assert len(csvs) == len(EXPECTED_COLUMNS)
+    for name in csvs:
+        assert (outputs[0] / name).read_bytes() == (outputs[1] / name).read_bytes(), name
+
+
+def test_manifest_records_config_inputs_rows_and_versions(tmp_path, seeds_dir):
+    result = run(Config(inputs=(str(seeds_dir),), out=tmp_path / "o", n_topics=3, seed=5))
+    result.write()
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["config"]["n_topics"] == 3 and manifest["config"]["seed"] == 5
+    assert len(manifest["inputs"]) == 5
+    assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    assert manifest["rows"]["themes"] == 16
+    assert set(manifest["seconds"]) >= {"ingest", "segment", "tokenize", "vectorize", "topics",
+                                        "themes", }
+    for package in ("fugashi", "unidic-lite", "scikit-learn", "pandas"):
+        assert manifest["versions"][package][0].isdigit()
+    assert manifest["skipped"] == []
+    assert result.topic_summary["topic_id"].tolist() == [0, 1, 2]
+
+
+def test_tiny_corpus_still_gives_valid_tables(tmp_path):
+    (tmp_path / "a.txt").write_text("関税\n", encoding="utf-8")
+    result = run(Config(inputs=(str(tmp_path),)))
+    assert len(result.sections) == 1
+    assert result.section_themes["theme_id"].tolist() == ["tariffs"]
+    assert len(result.topic_summary) == 1
+    assert result.section_topics["weight"].tolist() == [1.0]

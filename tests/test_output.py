@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from pipeline.errors import JTopicsError
+from pipeline.output import write_tables
+
+TABLES = {"a": pd.DataFrame({"x": [1, 2], "y": ["日米", "関税"]})}
+
+
+def test_writes_csv_parquet_and_manifest_and_leaves_no_staging(tmp_path):
+    out = tmp_path / "out"
+    paths = write_tables(TABLES, out, "both", {"k": "値"})
+    assert sorted(p.name for p in paths) == ["a.csv", "a.parquet", "manifest.json"]
+    assert (out / "a.csv").read_text(encoding="utf-8") == "x,y\n1,日米\n2,関税\n"
+    assert pd.read_parquet(out / "a.parquet").equals(TABLES["a"])
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8")) == {"k": "値"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_files_the_run_did_not_write_are_kept(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    write_tables(TABLES, out, "csv")
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_output_path_that_is_a_file_is_an_error(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("x", encoding="utf-8")
+    with pytest.raises(JTopicsError, match="output path exists and is not a folder"):
+        write_tables(TABLES, target, "csv")
+
+
+def test_a_failing_write_leaves_previous_output_intact(tmp_path):
+    out = tmp_path / "out"
+    write_tables(TABLES, out, "csv")
+    before = (out / "a.csv").read_bytes()
+
+    class Broken(pd.DataFrame):
+        def to_csv(self, *args, **kwargs):
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(JTopicsError, match="cannot write output"):
+        write_tables({"b": TABLES["a"], "a": Broken({"x": [9]})}, out, "csv")
+    assert (out / "a.csv").read_bytes() == before
+    assert not (out / "b.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

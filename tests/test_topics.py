@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from pipeline.topics import TopicModel, default_n_topics, topic_tables
+from pipeline.vectorize import DocumentTermMatrix
+
+
+def planted_corpus(n_topics=3, docs_per_topic=10, terms_per_topic=8, seed=0):
+    rng = np.random.default_rng(seed)
+    n_terms = n_topics * terms_per_topic
+    rows = []
+    for k in range(n_topics):
+        for _ in range(docs_per_topic):
+            row = np.zeros(n_terms)
+            block = slice(k * terms_per_topic, (k + 1) * terms_per_topic)
+            row[block] = rng.uniform(0.5, 1.0, terms_per_topic)
+            row += rng.uniform(0, 0.05, n_terms)
+            rows.append(row / np.linalg.norm(row))
+    terms = np.array([f"t{k}_{j}" for k in range(n_topics) for j in range(terms_per_topic)],
+                     dtype=object)
+    ids = np.array([f"d{i}" for i in range(len(rows))], dtype=object)
+    return DocumentTermMatrix(sp.csr_matrix(np.array(rows)), ids, terms)
+
+
+@pytest.mark.parametrize(("n", "k"), [(1, 1), (3, 2), (24, 5), (10_000, 30)])
+def test_default_number_of_topics(n, k):
+    assert default_n_topics(n) == k
+
+
+def test_planted_topics_are_recovered():
+    dtm = planted_corpus()
+    topics, _summary, section_topics = topic_tables(dtm, n_topics=3, random_state=0)
+    for k in range(3):
+        top = topics[topics["topic_id"] == k].head(8)["term"].str.split("_").str[0]
+        assert top.nunique() == 1  # every top term of a topic comes from one planted block
+    dominant = section_topics.loc[section_topics.groupby("section_id")["weight"].idxmax()]
+    first_block = [f"d{i}" for i in range(10)]
+    assert dominant.set_index("section_id").loc[first_block, "topic_id"].nunique() == 1
+
+
+def test_weights_sum_to_one():
+    dtm = planted_corpus()
+    model = TopicModel(3, random_state=0)
+    model.fit(dtm.matrix)
+    np.testing.assert_allclose(model.components_.sum(axis=1), 1.0)
+    _, summary, section_topics = topic_tables(dtm, n_topics=3)
+    np.testing.assert_allclose(section_topics.groupby("section_id")["weight"].sum(), 1.0,
+                               atol=1e-5)
+    assert abs(summary["share"].sum() - 1.0) < 1e-5
+    assert (section_topics["weight"] > 0).all()
+
+
+def test_table_columns():
+    topics, summary, section_topics = topic_tables(planted_corpus(), n_topics=3, top_terms=4)
+    assert list(topics.columns) == ["topic_id", "rank", "term", "weight"]
+    assert list(summary.columns) == ["topic_id", "label", "share"]
+    assert list(section_topics.columns) == ["section_id", "topic_id", "weight"]
+    assert topics.groupby("topic_id")["rank"].apply(list).tolist() == [[1, 2, 3, 4]] * 3
+    assert summary["label"].str.count("・").eq(2).all()
+
+
+def test_same_seed_same_tables_and_topics_clamped_to_documents():
+    dtm = planted_corpus(docs_per_topic=2)
+    first = topic_tables(dtm, n_topics=50, random_state=7)
+    second = topic_tables(dtm, n_topics=50, random_state=7)
+    for a, b in zip(first, second, strict=True):
+        assert a.equals(b)
+    assert first[1]["topic_id"].tolist() == list(range(6))  # 6 documents

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.vectorize import document_frequency_bounds, vectorize
+
+
+def make_tables(docs: dict[str, list[tuple[str, str]]]):
+    rows = []
+    for sid, terms in docs.items():
+        for pos, (term, detail) in enumerate(terms):
+            rows.append({"section_id": sid, "position": pos, "term": term,
+                         "pos_detail": detail, "is_content": True})
+    return pd.DataFrame(rows), pd.DataFrame({"section_id": list(docs)})
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"), [(5, (1, 1.0)), (24, (2, 0.9)), (7367, (4, 0.5)), (50_000, (25, 0.5))]
+)
+def test_document_frequency_bounds_adapt_to_size(n, expected):
+    assert document_frequency_bounds(n) == expected
+
+
+def test_rows_are_l2_normalised_and_numbers_left_out():
+    tokens, sections = make_tables({
+        "a#0": [("関税", "普通名詞"), ("関税", "普通名詞"), ("2025年", "数詞")],
+        "a#1": [("同盟", "普通名詞"), ("関税", "普通名詞")],
+        "a#2": [("2025年", "数詞")],
+    })
+    dtm = vectorize(tokens, sections)
+    assert list(dtm.doc_ids) == ["a#0", "a#1"]  # a#2 has only a number
+    assert "2025年" not in set(dtm.terms)
+    norms = np.sqrt(np.asarray(dtm.matrix.multiply(dtm.matrix).sum(axis=1)).ravel())
+    np.testing.assert_allclose(norms, 1.0)
+
+
+def test_empty_input_gives_an_empty_matrix():
+    tokens, sections = make_tables({})
+    tokens = pd.DataFrame(columns=["section_id", "term", "pos_detail", "is_content"])
+    dtm = vectorize(tokens.astype({"is_content": bool}), sections)
+    assert dtm.n_documents == 0
