@@ -21,11 +21,11 @@ run: $(VENV)/.installed
 	$(BIN)/jtopics run seeds --out data/out $(ARGS)
 
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check pipeline tests benchmarks
+	$(BIN)/ruff check pipeline tests $(wildcard benchmarks)
 	$(BIN)/python -m pytest $(ARGS)
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check pipeline tests benchmarks
+	$(BIN)/ruff check pipeline tests $(wildcard benchmarks)
 
 clean:
 	rm -rf $(VENV) data/out data/cache .pytest_cache
