@@ -55,6 +55,21 @@ class Options:
 
 
 @dataclass(frozen=True)
+class SubsetOf:
+    """A tuple whose items all come from a fixed set of strings."""
+
+    options: frozenset[str]
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        return isinstance(value, tuple) and all(
+            isinstance(v, str) and v in self.options for v in value
+        )
+
+    def __str__(self) -> str:
+        return "a tuple of str among " + ", ".join(repr(o) for o in sorted(self.options))
+
+
+@dataclass(frozen=True)
 class InstanceOf:
     """An instance of ``kind``."""
 

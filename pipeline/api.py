@@ -29,6 +29,8 @@ OUTPUT_COLUMNS: dict[str, list[str]] = {
     "sections": ["section_id", "article_id", "ordinal", "kind", "heading", "line_start",
                  "line_end", "char_start", "char_end", "published", "text"],
     "boilerplate": ["article_id", "line", "text"],
+    "sentences": ["section_id", "sentence_id", "kind", "text", "char_start", "char_end"],
+    "citations": ["section_id", "outlet", "url", "note"],
     "tokens": ["section_id", "position", "surface", "term", "pos", "pos_detail", "char_start",
                "char_end", "is_content", "parts"],
     "topics": ["topic_id", "rank", "term", "weight"],
@@ -50,6 +52,8 @@ class Result:
     articles: pd.DataFrame
     sections: pd.DataFrame
     boilerplate: pd.DataFrame
+    sentences: pd.DataFrame
+    citations: pd.DataFrame
     tokens: pd.DataFrame
     topics: pd.DataFrame
     topic_summary: pd.DataFrame
@@ -139,9 +143,10 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
         stopwords = None
         if config.stopwords is not None:
             stopwords = load_wordlist(config.stopwords) | load_wordlist(DEFAULT_STOPWORDS)
-        articles, skipped = ingest(config.input_paths, strict=config.strict)
+        articles, skipped = ingest(config.input_paths, strict=config.strict,
+                                   columns=config.table_columns)
     with timer("segment"):
-        sections, boilerplate = segment(articles)
+        sections, boilerplate, sentences, citations = segment(articles)
         counts = sections.groupby("article_id").size()
         articles["n_sections"] = articles["article_id"].map(counts).fillna(0).astype("int64")
     with timer("tokenize"):
@@ -155,12 +160,13 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
         )
     with timer("themes"):
         section_themes, article_themes, themes = score_themes(
-            sections, tokens, taxonomy, min_score=config.min_score
+            sections, tokens, taxonomy, min_score=config.min_score, sentences=sentences,
+            exclude_kinds=config.exclude_kinds,
         )
     seconds = timer.seconds
     return Result(
         config=config, articles=articles, sections=sections, boilerplate=boilerplate,
-        tokens=tokens, topics=topics, topic_summary=topic_summary,
-        section_topics=section_topics, section_themes=section_themes,
+        sentences=sentences, citations=citations, tokens=tokens, topics=topics,
+        topic_summary=topic_summary, section_topics=section_topics, section_themes=section_themes,
         article_themes=article_themes, themes=themes, skipped=skipped, seconds=seconds,
     )

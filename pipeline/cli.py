@@ -50,7 +50,8 @@ def _fail(exc: JTopicsError) -> typer.Exit:
 def run_command(
     inputs: Annotated[
         list[Path] | None,
-        typer.Argument(help="Files or folders of articles (default: the bundled seeds/)."),
+        typer.Argument(help="Files, folders, tables (.jsonl/.csv/.parquet) or - for stdin "
+                            "(default: the bundled seeds/)."),
     ] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/out"),
     topics: Annotated[
@@ -71,6 +72,16 @@ def run_command(
     stopwords: Annotated[
         Path | None, typer.Option(help="Extra stopwords, one a line.")
     ] = None,
+    id_col: Annotated[str | None, typer.Option(help="Id column of tabular inputs.")] = None,
+    text_col: Annotated[
+        str | None, typer.Option(help="Text column of tabular inputs (default: text/body/…).")
+    ] = None,
+    title_col: Annotated[str | None, typer.Option(help="Title column of tabular inputs.")] = None,
+    date_col: Annotated[str | None, typer.Option(help="Date column of tabular inputs.")] = None,
+    url_col: Annotated[str | None, typer.Option(help="URL column of tabular inputs.")] = None,
+    exclude_kinds: Annotated[
+        str, typer.Option(help="Sentence kinds left out of theme tagging, e.g. comment,citation.")
+    ] = "",
     strict: Annotated[
         bool, typer.Option(help="Fail on the first unreadable input instead of skipping it.")
     ] = False,
@@ -81,7 +92,9 @@ def run_command(
         config = Config(
             inputs=tuple(str(p) for p in inputs or ()), out=out, n_topics=topics, seed=seed,
             themes=themes, formats=format, min_score=min_score, top_terms=top_terms,
-            stopwords=stopwords, strict=strict, quiet=quiet,
+            stopwords=stopwords, id_col=id_col, text_col=text_col, title_col=title_col,
+            date_col=date_col, url_col=url_col, exclude_kinds=exclude_kinds, strict=strict,
+            quiet=quiet,
         )
         show_progress = not quiet and stderr.is_terminal
         if show_progress:

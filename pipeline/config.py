@@ -7,7 +7,16 @@ from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ._validation import InstanceOf, Interval, NoneValue, Options, validate_parameters
+from ._validation import (
+    InstanceOf,
+    Interval,
+    NoneValue,
+    Options,
+    SubsetOf,
+    validate_parameters,
+)
+from .ingest import TableColumns
+from .segment import SENTENCE_KINDS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_THEMES = PACKAGE_DIR / "data" / "themes.toml"
@@ -53,6 +62,13 @@ class Config:
         Fail the run on the first unreadable input instead of skipping it.
     quiet : bool
         No progress display and no summary.
+    stopwords : Path or None
+        Extra stopwords, one a line, added to the shipped list.
+    id_col, text_col, title_col, date_col, url_col : str or None
+        Columns of tabular inputs (JSON Lines, CSV, Parquet). ``text_col`` may be omitted when
+        a column is obviously the text (text, body, content, 本文…).
+    exclude_kinds : tuple of str
+        Sentence kinds left out of theme tagging, e.g. ``("comment", "citation")``.
     """
 
     inputs: tuple[str, ...] = ()
@@ -67,6 +83,12 @@ class Config:
     strict: bool = False
     quiet: bool = False
     stopwords: Path | None = field(default=None)
+    id_col: str | None = None
+    text_col: str | None = None
+    title_col: str | None = None
+    date_col: str | None = None
+    url_col: str | None = None
+    exclude_kinds: tuple[str, ...] = ()
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "inputs": [InstanceOf(tuple, "a tuple of paths")],
@@ -81,6 +103,12 @@ class Config:
         "strict": [InstanceOf(bool, "a bool")],
         "quiet": [InstanceOf(bool, "a bool")],
         "stopwords": [InstanceOf(Path, "a path"), NoneValue()],
+        "id_col": [InstanceOf(str, "a str"), NoneValue()],
+        "text_col": [InstanceOf(str, "a str"), NoneValue()],
+        "title_col": [InstanceOf(str, "a str"), NoneValue()],
+        "date_col": [InstanceOf(str, "a str"), NoneValue()],
+        "url_col": [InstanceOf(str, "a str"), NoneValue()],
+        "exclude_kinds": [SubsetOf(frozenset(SENTENCE_KINDS))],
     }
 
     def __post_init__(self) -> None:
@@ -88,6 +116,11 @@ class Config:
         if isinstance(self.inputs, (list, str)):
             seq = [self.inputs] if isinstance(self.inputs, str) else self.inputs
             object.__setattr__(self, "inputs", tuple(str(p) for p in seq))
+        if isinstance(self.exclude_kinds, (list, str)):
+            kinds = self.exclude_kinds.split(",") if isinstance(self.exclude_kinds, str) else (
+                self.exclude_kinds)
+            object.__setattr__(self, "exclude_kinds",
+                               tuple(k.strip() for k in kinds if k.strip()))
         for name in ("out", "themes", "stopwords"):
             value = getattr(self, name)
             if isinstance(value, str):
@@ -98,6 +131,12 @@ class Config:
     def input_paths(self) -> tuple[str, ...]:
         """The inputs to read: the given ones, or the bundled seeds."""
         return self.inputs or (str(default_seeds_dir()),)
+
+    @property
+    def table_columns(self) -> TableColumns:
+        """Column names for tabular inputs."""
+        return TableColumns(self.id_col, self.text_col, self.title_col, self.date_col,
+                            self.url_col)
 
     @property
     def themes_path(self) -> Path:

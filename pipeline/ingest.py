@@ -1,17 +1,27 @@
-"""Stage 1: input files to the ``articles`` table.
+"""Stage 1: inputs to the ``articles`` table.
+
+Inputs are text files (``.txt``, ``.md``; folders are searched recursively for them), ``-`` for
+standard input, and tables with one article per row: JSON Lines (``.jsonl``, ``.ndjson``), CSV
+(``.csv``, ``.tsv``) and Parquet (``.parquet``), picked by extension.
+
+Text files are decoded from UTF-8 (with or without BOM), UTF-16 (with BOM), CP932/Shift_JIS or
+EUC-JP; charset-normalizer decides between the legacy Japanese encodings. The Livedoor news
+layout (line 1 URL, line 2 ISO datetime, line 3 title) is recognised.
 
 Schema of the returned ``articles`` DataFrame, one row per readable article:
 
 ============  =====  ==============================================================
-article_id    str    file stem (``-2``, ``-3`` … appended when two files share one)
-source        str    the path as found
-title         str    first non-blank line (line 3 in the Livedoor layout)
-url           str    line 1 in the Livedoor layout, else ``""``
-published     str    ISO date: Livedoor line 2, else the first 公開日 line, else ``""``
+article_id    str    file stem, or the id column of a table (else ``{stem}-{row}``);
+                     ``-2``, ``-3`` … appended when two articles share one
+source        str    the path as found (``path:line`` for a JSON Lines row, ``path:row`` for
+                     other tables, ``<stdin>`` for standard input)
+title         str    title column, Livedoor line 3, else the first non-blank line
+url           str    url column, Livedoor line 1, else ``""``
+published     str    ISO date: date column, Livedoor line 2, the first 公開日 line, or ``""``
 n_sections    int    filled in after segmentation (0 here)
 n_chars       int    length of the decoded text
 encoding      str    the encoding the file was decoded with
-sha256        str    of the file's bytes
+sha256        str    of the article's bytes (of the text cell, UTF-8, for tables)
 text          str    the decoded text (kept in memory, not written)
 ============  =====  ==============================================================
 """
@@ -19,7 +29,11 @@ text          str    the decoded text (kept in memory, not written)
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
+import io
+import json
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,32 +44,49 @@ from .errors import InputFileError, UsageError
 from .textutil import iso_datetime_date, published_date
 
 TEXT_SUFFIXES = (".txt", ".md")
+TABLE_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
+STDIN = "-"
 ARTICLE_COLUMNS = [
     "article_id", "source", "title", "url", "published", "n_sections", "n_chars",
     "encoding", "sha256", "text",
 ]
-# Tried in order with strict decoding; UTF-16 only with a BOM (checked first).
-_FALLBACK_ENCODINGS = ("utf-8", "cp932", "euc_jp")
+# Column names taken as the text column of a table when --text-col is not given.
+TEXT_COLUMN_NAMES = ("text", "body", "content", "article", "本文", "記事", "テキスト")
+_LEGACY_ENCODINGS = ["cp932", "euc_jp"]
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """An input that was reported and skipped."""
+    """An input (file or table row) that was reported and skipped."""
 
     source: str
     reason: str
 
 
-def collect_files(inputs: Iterable[str]) -> list[Path]:
-    """Expand files and folders (recursively, ``.txt``/``.md``) into a sorted file list.
+@dataclass(frozen=True)
+class TableColumns:
+    """Which columns of a tabular input hold what. None: not given."""
+
+    id_col: str | None = None
+    text_col: str | None = None
+    title_col: str | None = None
+    date_col: str | None = None
+    url_col: str | None = None
+
+
+def collect_files(inputs: Iterable[str]) -> list[Path | str]:
+    """Expand folders (recursively, ``.txt``/``.md``) into a sorted list; keep ``-`` as is.
 
     Raises
     ------
     UsageError
         When a path does not exist.
     """
-    files: list[Path] = []
+    files: list[Path | str] = []
     for raw in inputs:
+        if raw == STDIN:
+            files.append(STDIN)
+            continue
         path = Path(raw)
         if path.is_dir():
             found = sorted(
@@ -71,7 +102,7 @@ def collect_files(inputs: Iterable[str]) -> list[Path]:
 
 
 def decode(data: bytes, source: str) -> tuple[str, str]:
-    """Decode file bytes to text; returns ``(text, encoding)``.
+    """Decode bytes to text; returns ``(text, encoding)``.
 
     Raises
     ------
@@ -82,13 +113,21 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
         return _strict(data[len(codecs.BOM_UTF8):], "utf-8", source), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _strict(data, "utf-16", source), "utf-16"
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data[:65536]:
         raise InputFileError(source, "not text (binary data, NUL bytes)")
-    for encoding in _FALLBACK_ENCODINGS:
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=_LEGACY_ENCODINGS).best()
+    if best is not None:
+        encoding = codecs.lookup(best.encoding).name.replace("-", "_")
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
-            continue
+            pass
     raise InputFileError(source, "cannot be decoded as UTF-8, UTF-16, CP932 or EUC-JP")
 
 
@@ -99,30 +138,41 @@ def _strict(data: bytes, encoding: str, source: str) -> str:
         raise InputFileError(source, f"invalid {encoding} at byte {exc.start}") from None
 
 
+def _article(article_id: str, source: str, text: str, encoding: str, digest: str,
+             title: str = "", url: str = "", published: str = "") -> dict[str, object]:
+    if not text.strip():
+        raise InputFileError(source, "empty (no text)")
+    lines = text.splitlines()
+    head_title, head_url, head_published = _header(lines)
+    return {
+        "article_id": article_id,
+        "source": source,
+        "title": title or head_title,
+        "url": url or head_url,
+        "published": published or head_published,
+        "n_sections": 0,
+        "n_chars": len(text),
+        "encoding": encoding,
+        "sha256": digest,
+        "text": text,
+    }
+
+
 def read_article(path: Path) -> dict[str, object]:
-    """Read one file into an ``articles`` row (``article_id`` still the bare stem)."""
+    """Read one text file into an ``articles`` row (``article_id`` still the bare stem)."""
     source = str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputFileError(source, f"cannot be read ({exc.strerror})") from None
     text, encoding = decode(data, source)
-    if not text.strip():
-        raise InputFileError(source, "empty (no text)")
-    lines = text.splitlines()
-    title, url, published = _header(lines)
-    return {
-        "article_id": path.stem,
-        "source": source,
-        "title": title,
-        "url": url,
-        "published": published,
-        "n_sections": 0,
-        "n_chars": len(text),
-        "encoding": encoding,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "text": text,
-    }
+    return _article(path.stem, source, text, encoding, hashlib.sha256(data).hexdigest())
+
+
+def read_stdin() -> dict[str, object]:
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    text, encoding = decode(data, "<stdin>")
+    return _article("stdin", "<stdin>", text, encoding, hashlib.sha256(data).hexdigest())
 
 
 def is_livedoor_header(lines: list[str]) -> bool:
@@ -143,28 +193,158 @@ def _header(lines: list[str]) -> tuple[str, str, str]:
     return title, "", published
 
 
-def ingest(inputs: Iterable[str], strict: bool = False) -> tuple[pd.DataFrame, list[Skipped]]:
+def _to_date(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    text = str(value).strip()
+    if not text:
+        return ""
+    found = iso_datetime_date(text) or published_date(f"date:{text}")
+    if found:
+        return found
+    parsed = pd.to_datetime(text, errors="coerce", utc=True)
+    return "" if pd.isna(parsed) else parsed.strftime("%Y-%m-%d")
+
+
+def _cell(row: dict, column: str | None) -> str:
+    if column is None:
+        return ""
+    value = row.get(column)
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def _text_column(columns: list[str], given: str | None, source: str) -> str:
+    if given is not None:
+        if given not in columns:
+            raise InputFileError(source, f"no column {given!r} (columns: {', '.join(columns)})")
+        return given
+    for name in TEXT_COLUMN_NAMES:
+        for column in columns:
+            if column.lower() == name:
+                return column
+    raise InputFileError(
+        source, f"no text column found; name it with --text-col (columns: {', '.join(columns)})"
+    )
+
+
+def read_table(path: Path, cols: TableColumns) -> tuple[list[dict], list[Skipped]]:
+    """Read a JSON Lines, CSV/TSV or Parquet file with one article per row.
+
+    Returns
+    -------
+    rows : list of dict
+        ``articles`` rows.
+    skipped : list of Skipped
+        Rows that were malformed or had no text.
+
+    Raises
+    ------
+    InputFileError
+        When the file cannot be read at all or has no text column.
+    """
+    source = str(path)
+    suffix = path.suffix.lower()
+    records: list[tuple[str, dict]] = []  # (row source, record)
+    skipped: list[Skipped] = []
+    encoding = "utf-8"
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+            records = [(f"{source}:{i + 1}", rec) for i, rec in
+                       enumerate(frame.to_dict("records"))]
+            encoding = "parquet"
+        else:
+            text, encoding = decode(path.read_bytes(), source)
+            if suffix in (".jsonl", ".ndjson"):
+                for number, line in enumerate(text.splitlines(), start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        skipped.append(Skipped(f"{source}:{number}", f"invalid JSON ({exc.msg})"))
+                        continue
+                    if not isinstance(record, dict):
+                        skipped.append(Skipped(f"{source}:{number}", "not a JSON object"))
+                        continue
+                    records.append((f"{source}:{number}", record))
+            else:
+                delimiter = "\t" if suffix == ".tsv" else ","
+                reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+                records = [(f"{source}:{i + 2}", dict(rec)) for i, rec in enumerate(reader)]
+                if reader.fieldnames is None:
+                    raise InputFileError(source, "empty table (no header row)")
+    except OSError as exc:
+        raise InputFileError(source, f"cannot be read ({exc.strerror or exc})") from None
+    except (ValueError, ImportError) as exc:
+        raise InputFileError(source, f"cannot be read as a table ({exc})") from None
+    if not records:
+        if skipped:
+            return [], skipped
+        raise InputFileError(source, "empty table (no rows)")
+    columns = list(dict.fromkeys(k for _, rec in records for k in rec))
+    text_col = _text_column(columns, cols.text_col, source)
+    for name in ("id_col", "title_col", "date_col", "url_col"):
+        given = getattr(cols, name)
+        if given is not None and given not in columns:
+            raise InputFileError(source, f"no column {given!r} (columns: {', '.join(columns)})")
+
+    rows = []
+    for index, (row_source, record) in enumerate(records, start=1):
+        text = _cell(record, text_col)
+        article_id = _cell(record, cols.id_col).strip() or f"{path.stem}-{index}"
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        try:
+            rows.append(_article(
+                article_id, row_source, text, encoding, digest,
+                title=_cell(record, cols.title_col).strip(),
+                url=_cell(record, cols.url_col).strip(),
+                published=_to_date(record.get(cols.date_col)) if cols.date_col else "",
+            ))
+        except InputFileError as exc:
+            skipped.append(Skipped(exc.path, exc.problem))
+    return rows, skipped
+
+
+def ingest(
+    inputs: Iterable[str], strict: bool = False, columns: TableColumns | None = None
+) -> tuple[pd.DataFrame, list[Skipped]]:
     """Read every input into the ``articles`` table.
 
     Parameters
     ----------
     inputs : iterable of str
-        Files and folders.
+        Files, folders, and ``-`` for standard input.
     strict : bool
-        Raise on the first unreadable file instead of skipping it.
+        Raise on the first unreadable file or row instead of skipping it.
+    columns : TableColumns or None
+        Column names for tabular inputs.
 
     Returns
     -------
     articles : DataFrame of shape (n_articles, 10)
         See the module docstring for the columns.
     skipped : list of Skipped
-        Files that were reported and skipped, with the reason.
+        Inputs that were reported and skipped, with the reason.
     """
+    columns = columns or TableColumns()
     rows: list[dict[str, object]] = []
     skipped: list[Skipped] = []
-    for path in collect_files(inputs):
+    for item in collect_files(inputs):
         try:
-            rows.append(read_article(path))
+            if item == STDIN:
+                rows.append(read_stdin())
+            elif item.suffix.lower() in TABLE_SUFFIXES:
+                table_rows, table_skipped = read_table(item, columns)
+                if strict and table_skipped:
+                    first = table_skipped[0]
+                    raise InputFileError(first.source, first.reason)
+                rows.extend(table_rows)
+                skipped.extend(table_skipped)
+            else:
+                rows.append(read_article(item))
         except InputFileError as exc:
             if strict:
                 raise
@@ -175,10 +355,14 @@ def ingest(inputs: Iterable[str], strict: bool = False) -> tuple[pd.DataFrame, l
 
 
 def _deduplicate_ids(rows: list[dict[str, object]]) -> None:
-    seen: dict[str, int] = {}
+    seen: set[str] = {str(row["article_id"]) for row in rows}
+    counts: dict[str, int] = {}
     for row in rows:
         base = str(row["article_id"])
-        count = seen.get(base, 0) + 1
-        seen[base] = count
-        if count > 1:
-            row["article_id"] = f"{base}-{count}"
+        counts[base] = counts.get(base, 0) + 1
+        if counts[base] > 1:
+            suffix = counts[base]
+            while f"{base}-{suffix}" in seen:
+                suffix += 1
+            row["article_id"] = f"{base}-{suffix}"
+            seen.add(row["article_id"])

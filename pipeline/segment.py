@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -44,6 +45,10 @@ SECTION_COLUMNS = [
     "char_start", "char_end", "published", "text", "analysis_text",
 ]
 BOILERPLATE_COLUMNS = ["article_id", "line", "text"]
+SENTENCE_COLUMNS = ["section_id", "sentence_id", "kind", "text", "char_start", "char_end"]
+CITATION_COLUMNS = ["section_id", "outlet", "url", "note"]
+SENTENCE_KINDS = ("heading", "question", "answer", "body", "bullet", "quote", "source_summary",
+                  "citation", "comment", "date")
 
 MAX_HEADING_CHARS = 45
 MAX_QUESTION_CHARS = 60
@@ -51,8 +56,14 @@ _BOILERPLATE_RE = re.compile(
     r"^(?:YouTube速報|コメント|コメントする|コメント一覧|タイトルとURLをコピーしました|"
     r"この記事をシェア(?:する)?|シェアする|ツイート|いいね|スポンサーリンク|広告|PR|"
     r"関連記事|人気記事|おすすめ記事|目次|この記事を書いた人|Share|Tweet|"
+    r"記事をお気に入りに登録.{0,20}|この記事をツイート|この記事にコメント.{0,10}|"
     r"[\[［(（]?(?:記事|続き)を読む[\]］)）]?)$",
     re.IGNORECASE,
+)
+# A "related articles/links" heading: it and the link lines under it are boilerplate.
+_RELATED_RE = re.compile(
+    r"^[■●◆◇□▼▶★◎【\[［]?\s*(?:関連記事|関連リンク|関連情報|関連ニュース|関連URL|関連サイト|"
+    r"おすすめ記事|人気記事|あわせて読みたい|合わせて読みたい|こちらもおすすめ)\s*[】\]］]?\s*$"
 )
 _NEXT_PAGE_RE = re.compile(r"^(?:次のページ(?:を読む|へ)|続きを読む|次ページ)\s*[⇒→>＞»]*\s*$")
 _EXPLICIT_HEADING_RES = (
@@ -65,7 +76,7 @@ _EXPLICIT_HEADING_RES = (
     re.compile(r"^[①-⑳]\s*\S"),
 )
 _BULLET_START = (*tuple("✅💡•・-*+>※▪◦»"), "- ", "* ", "> ", "「", "『", "“", '"')
-_SENTENCE_FINAL = (*tuple("。.!!??…"), "...", "・・・")
+_SENTENCE_FINAL = (*tuple("。.!!??…、,，:：;；"), "...", "・・・")
 _SENTENCE_ENDING_RE = re.compile(
     r"(?:ます|ました|ません|ましょう|です|でした|でしょう|ください|だ|だった|である|った|ない|"
     r"よ|ね|わ|な|か|けど|から|ので|のに|て|で|が|を|に|は|へ|も|や|と|し)$"
@@ -156,25 +167,186 @@ def _find_headings(lines: list[_Line], first_body: int, masked: set[int]) -> lis
     return headings
 
 
-def segment_article(
-    article_id: str, text: str, published: str = ""
-) -> tuple[list[dict], list[dict]]:
-    """Split one article's text into section rows and boilerplate rows."""
+_URL_RE = re.compile(r"https?://[!-~]+")
+_CITATION_RE = re.compile(
+    r"^(?:さらに読む|続きを読む|詳しくは)?\s*[⇒→>＞]?\s*(?P<site>.*?)\s*"
+    r"(?:出典|引用元|引用|ソース|参照元|参考|source)\s*(?:/\s*画像元)?\s*[::]\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_SITE_SEPARATORS_RE = re.compile(r"\s*(?:[::|｜]|\s-\s|\s–\s)\s*")
+_SOURCE_SUMMARY_START = ("✅", "☑", "✔")
+_LINE_BULLET_START = ("💡", "•", "・", "▪", "◦", "‣", "- ", "* ", "+ ", "※")
+_QUOTE_START = ("「", "『", "“", ">", "＞")
+_CASUAL_START_RE = re.compile(
+    r"^(?:いやー|いやぁ|なるほど|うーん|へぇ|ほんま|ほんと|やっぱり|正直)"
+)
+_CASUAL_END_RE = re.compile(
+    r"(?:ね|よね|(?<!せ)よ|わ|やん|やな|やわ|やで|なぁ|なあ|ねん|かな|だな|よな|っす|じゃん|しな|"
+    r"せな|あかん|あかんねん|ですね|ますね|ましたね|でしたね|ですよ|ますよ|ましょう|しなきゃ|"
+    r"たい|思いました|感じました)"
+    r"[!！?？。…〜~ｗw笑]*$"
+)
+_SENTENCE_SPLIT_RE = re.compile(r"[。!?！？]+")
+_OPENERS = "「『（(【［[〈《“"
+_CLOSERS = "」』）)】］]〉》”"
+
+
+def classify_lines(lines: list[str], first_is_heading: bool) -> list[str]:
+    """Kind of each kept line of one section (see ``SENTENCE_KINDS``)."""
+    kinds = []
+    previous = ""
+    for index, line in enumerate(lines):
+        s = line.strip()
+        if index == 0 and first_is_heading:
+            kind = "heading"
+        elif published_date(s) and len(s) <= 40:
+            kind = "date"
+        elif s.startswith(_SOURCE_SUMMARY_START):
+            kind = "source_summary"
+        elif _CITATION_RE.match(s) or (_URL_RE.search(s) and len(_URL_RE.sub("", s)) <= 60):
+            kind = "citation"
+        elif s.startswith(_LINE_BULLET_START) or (explicit_heading(s) and index > 0):
+            kind = "bullet"
+        elif _is_quote(s):
+            kind = "quote"
+        elif _is_question(s) and previous in ("heading", "date", ""):
+            kind = "question"
+        elif previous == "question" and len(s) <= MAX_QUESTION_CHARS:
+            kind = "answer"
+        elif is_comment(s):
+            kind = "comment"
+        else:
+            kind = "body"
+        kinds.append(kind)
+        previous = kind
+    return kinds
+
+
+def _is_title_line(line: str) -> bool:
+    """An article's first line is its title unless it reads as a sentence (ends in 。 etc.)."""
+    return not line.endswith(("。", ".", "」", "…")) or heading_shaped(line)
+
+
+def _is_quote(line: str) -> bool:
+    if line.startswith((">", "＞")):
+        return True
+    return line.startswith(_QUOTE_START) and line.rstrip("。").endswith(("」", "』", "”"))
+
+
+def is_comment(line: str) -> bool:
+    """A casual remark by the page's author (いやー…, …やん!, …ですね。) rather than reporting."""
+    s = line.strip()
+    if _CASUAL_START_RE.match(s):
+        return True
+    return any(_CASUAL_END_RE.search(sentence) for sentence in _split_sentences_text(s))
+
+
+def _split_sentences_text(text: str) -> list[str]:
+    return [text[a:b].strip() for a, b in split_sentences(text) if text[a:b].strip()]
+
+
+_SENTENCE_EVENT_RE = re.compile(r"[「『（(【［\[〈《“」』）)】］\]〉》”]|[。!?！？]+")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of one line: cut after 。!? runs outside brackets.
+
+    「…。」と述べた stays one sentence.
+    """
+    spans = []
+    depth = 0
+    start = 0
+    for match in _SENTENCE_EVENT_RE.finditer(text):
+        token = match.group(0)
+        if token in _OPENERS:
+            depth += 1
+        elif token in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            spans.append((start, match.end()))
+            start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [_trim(text, a, b) for a, b in spans if text[a:b].strip()]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _line_sentences(line: str, kind: str) -> list[tuple[str, int, int]]:
+    """``(kind, start, end)`` of the sentences of one classified line (offsets into the line)."""
+    if kind in ("heading", "question", "answer", "date", "source_summary", "bullet", "quote"):
+        return [(kind, *_trim(line, 0, len(line)))]
+    if kind == "citation":
+        url = _URL_RE.search(line)
+        cut = url.end() if url else len(line)
+        result = [("citation", *_trim(line, 0, cut))]
+        for a, b in split_sentences(line[cut:]):
+            piece = line[cut + a : cut + b]
+            result.append(("comment" if is_comment(piece) else "body", cut + a, cut + b))
+        return result
+    if kind == "comment":
+        return [("comment", a, b) for a, b in split_sentences(line)]
+    return [("body", a, b) for a, b in split_sentences(line)]
+
+
+def parse_citation(line: str) -> dict[str, str] | None:
+    """Outlet, URL and note of a source line such as
+    ``さらに読む ⇒時事ドットコム:…出典/画像元: https://…&g=pol日本は…`` (the note is the
+    commentary glued after the URL)."""
+    s = line.strip()
+    url_match = _URL_RE.search(s)
+    if url_match is None:
+        return None
+    url = url_match.group(0).rstrip(".,;:)]}>'\"")
+    note = s[url_match.start() + len(url) :].strip()
+    match = _CITATION_RE.match(s[: url_match.start()] + " ")
+    site = match.group("site") if match else s[: url_match.start()]
+    site = re.sub(r"^(?:さらに読む|続きを読む|詳しくは)\s*[⇒→>＞]?\s*", "", site).strip()
+    outlet = _SITE_SEPARATORS_RE.split(site, maxsplit=1)[0].strip() if site else ""
+    if not outlet:
+        outlet = re.sub(r"^https?://(?:www\.)?", "", url).split("/")[0]
+    return {"outlet": outlet, "url": url, "note": note}
+
+
+
+class ArticleSegments(NamedTuple):
+    sections: list[dict]
+    boilerplate: list[dict]
+    sentences: list[dict]
+    citations: list[dict]
+
+
+def segment_article(article_id: str, text: str, published: str = "") -> ArticleSegments:
+    """Split one article's text into section, boilerplate, sentence and citation rows."""
     lines = [
         _Line(n, start, end, text[start:end])
         for n, (start, end, _next) in enumerate(line_spans(text), start=1)
     ]
     raw = [ln.text for ln in lines]
-    first_body = 3 if is_livedoor_header(raw) else 0
+    first_body = 2 if is_livedoor_header(raw) else 0  # skip the URL and date lines
     title = next((ln.stripped for ln in lines[first_body:] if ln.stripped), "")
 
     masked: set[int] = set(range(first_body))
     teaser_from: int | None = None
     seen_title = False
+    in_related = False
     for i, ln in enumerate(lines):
         if i < first_body or not ln.stripped:
             continue
         s = ln.stripped
+        if _RELATED_RE.match(s):
+            in_related = True
+        elif in_related and explicit_heading(s) and not s.startswith(("・", "-", "*")):
+            in_related = False
+        if in_related:
+            masked.add(i)
+            continue
         if s == title and not seen_title:
             seen_title = True
             continue
@@ -194,6 +366,8 @@ def segment_article(
     ends = [s for s, _ in starts[1:]] + [len(lines)]
 
     sections: list[dict] = []
+    sentences: list[dict] = []
+    citations: list[dict] = []
     for (begin, kind), stop in zip(starts, ends, strict=True):
         keep = [j for j in range(begin, stop) if lines[j].stripped and j not in masked]
         if not keep:
@@ -221,11 +395,33 @@ def segment_article(
             "text": span_text,
             "analysis_text": "".join(analysis),
         })
+        section_id = sections[-1]["section_id"]
+        kept_lines = [lines[j] for j in keep]
+        first_is_heading = kind == "body" or (
+            kind == "lead" and len(keep) > 1 and _is_title_line(first.stripped)
+        )
+        line_kinds = classify_lines([ln.text for ln in kept_lines], first_is_heading)
+        sentence_id = 0
+        for ln, line_kind in zip(kept_lines, line_kinds, strict=True):
+            for sentence_kind, start, end in _line_sentences(ln.text, line_kind):
+                sentences.append({
+                    "section_id": section_id,
+                    "sentence_id": sentence_id,
+                    "kind": sentence_kind,
+                    "text": text[ln.start + start : ln.start + end],
+                    "char_start": ln.start + start,
+                    "char_end": ln.start + end,
+                })
+                sentence_id += 1
+            if line_kind == "citation":
+                citation = parse_citation(ln.text)
+                if citation is not None:
+                    citations.append({"section_id": section_id, **citation})
     boilerplate = [
         {"article_id": article_id, "line": lines[j].number, "text": lines[j].stripped}
         for j in sorted(masked) if j >= first_body
     ]
-    return sections, boilerplate
+    return ArticleSegments(sections, boilerplate, sentences, citations)
 
 
 def normalize_heading(line: str) -> str:
@@ -233,8 +429,17 @@ def normalize_heading(line: str) -> str:
     return re.sub(r"^#{1,6}\s+", "", line.strip())
 
 
-def segment(articles: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split every article into sections.
+class Segmentation(NamedTuple):
+    """The tables of the segment stage."""
+
+    sections: pd.DataFrame
+    boilerplate: pd.DataFrame
+    sentences: pd.DataFrame
+    citations: pd.DataFrame
+
+
+def segment(articles: pd.DataFrame) -> Segmentation:
+    """Split every article into sections, sentences and citations.
 
     Parameters
     ----------
@@ -244,18 +449,31 @@ def segment(articles: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Returns
     -------
-    sections : DataFrame of shape (n_sections, 12)
-    boilerplate : DataFrame of shape (n_boilerplate_lines, 3)
+    Segmentation
+        ``sections`` of shape (n_sections, 12), ``boilerplate`` (n_lines, 3), ``sentences``
+        (n_sentences, 6) and ``citations`` (n_citations, 4).
     """
     section_rows: list[dict] = []
     boilerplate_rows: list[dict] = []
+    sentence_rows: list[dict] = []
+    citation_rows: list[dict] = []
     for article in articles.itertuples(index=False):
-        secs, boiler = segment_article(article.article_id, article.text, article.published)
-        section_rows.extend(secs)
-        boilerplate_rows.extend(boiler)
+        parts = segment_article(article.article_id, article.text, article.published)
+        section_rows.extend(parts.sections)
+        boilerplate_rows.extend(parts.boilerplate)
+        sentence_rows.extend(parts.sentences)
+        citation_rows.extend(parts.citations)
     sections = pd.DataFrame(section_rows, columns=SECTION_COLUMNS)
     sections = sections.astype({
         "ordinal": "int64", "line_start": "int64", "line_end": "int64",
         "char_start": "int64", "char_end": "int64",
     })
-    return sections, pd.DataFrame(boilerplate_rows, columns=BOILERPLATE_COLUMNS)
+    sentences = pd.DataFrame(sentence_rows, columns=SENTENCE_COLUMNS).astype(
+        {"sentence_id": "int64", "char_start": "int64", "char_end": "int64"}
+    )
+    return Segmentation(
+        sections,
+        pd.DataFrame(boilerplate_rows, columns=BOILERPLATE_COLUMNS),
+        sentences,
+        pd.DataFrame(citation_rows, columns=CITATION_COLUMNS),
+    )

@@ -282,9 +282,32 @@ def _boundaries(tokens: pd.DataFrame) -> dict[str, set[int]]:
     return result
 
 
+def _excluded_spans(
+    sentences: pd.DataFrame | None, exclude_kinds: tuple[str, ...]
+) -> dict[str, list[tuple[int, int]]]:
+    if sentences is None or not exclude_kinds or sentences.empty:
+        return {}
+    chosen = sentences[sentences["kind"].isin(exclude_kinds)]
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for sid, start, end in zip(chosen["section_id"], chosen["char_start"], chosen["char_end"],
+                               strict=True):
+        spans.setdefault(sid, []).append((int(start), int(end)))
+    return spans
+
+
+def _blank(text: str, offset: int, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the given article-offset spans replaced by spaces (length kept)."""
+    chars = list(text)
+    for start, end in spans:
+        for k in range(max(0, start - offset), min(len(chars), end - offset)):
+            chars[k] = " "
+    return "".join(chars)
+
+
 def score_themes(
     sections: pd.DataFrame, tokens: pd.DataFrame, themes: tuple[Theme, ...],
-    min_score: float = 0.5,
+    min_score: float = 0.5, sentences: pd.DataFrame | None = None,
+    exclude_kinds: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Tag every section with themes and aggregate per article and per theme.
 
@@ -297,17 +320,25 @@ def score_themes(
     themes : tuple of Theme
     min_score : float
         Tagging threshold in [0, 1].
+    sentences : DataFrame or None
+        The ``sentences`` table, needed with ``exclude_kinds``.
+    exclude_kinds : tuple of str
+        Sentence kinds whose text is left out of the evidence (e.g. comment, citation).
 
     Returns
     -------
     section_themes, article_themes, themes_table : DataFrame
     """
     boundaries = _boundaries(tokens)
+    excluded = _excluded_spans(sentences, exclude_kinds)
     rows = []
     for section in sections.itertuples(index=False):
         offset = section.char_start
         bounds = {b - offset for b in boundaries.get(section.section_id, ())}
-        scores = score_section(section.analysis_text, bounds, themes)
+        text = section.analysis_text
+        if section.section_id in excluded:
+            text = _blank(text, offset, excluded[section.section_id])
+        scores = score_section(text, bounds, themes)
         for theme in themes:  # taxonomy order, for stable output
             if theme.id in scores:
                 score, counts = scores[theme.id]

@@ -13,6 +13,8 @@ EXPECTED_COLUMNS = {
     "sections": ["section_id", "article_id", "ordinal", "kind", "heading", "line_start",
                  "line_end", "char_start", "char_end", "published", "text"],
     "boilerplate": ["article_id", "line", "text"],
+    "sentences": ["section_id", "sentence_id", "kind", "text", "char_start", "char_end"],
+    "citations": ["section_id", "outlet", "url", "note"],
     "tokens": ["section_id", "position", "surface", "term", "pos", "pos_detail", "char_start",
                "char_end", "is_content", "parts"],
     "topics": ["topic_id", "rank", "term", "weight"],

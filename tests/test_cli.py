@@ -76,3 +76,44 @@ def test_themes_lists_the_taxonomy():
     assert result.exit_code == 0
     for theme_id in ("tariffs", "senkaku", "sofa", "indo_pacific"):
         assert theme_id in result.output
+
+
+def test_json_lines_input_with_columns_and_exclude_kinds(tmp_path):
+    import json
+
+    rows = [{"id": "p1", "text": "政府は日米地位協定の改定を求めた。"},
+            {"id": "p2", "text": "今日は晴れ。いやー、尖閣諸島の話もしたいですね!"}]
+    path = tmp_path / "news.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["run", str(path), "--id-col", "id", "--text-col", "text",
+                                 "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    sections = pd.read_csv(out / "sections.csv")
+    assert sections["section_id"].tolist() == ["p1#0", "p2#0"]
+    tagged = pd.read_csv(out / "section_themes.csv")
+    assert tagged[["section_id", "theme_id"]].values.tolist() == [
+        ["p1#0", "sofa"], ["p2#0", "senkaku"]]
+    # The Senkaku mention is only in the author's comment: excluding comments drops it.
+    excluded = runner.invoke(app, ["run", str(path), "--id-col", "id", "--exclude-kinds",
+                                   "comment,citation", "--out", str(out), "-q"])
+    assert excluded.exit_code == 0, excluded.output
+    tagged = pd.read_csv(out / "section_themes.csv")
+    assert tagged[["section_id", "theme_id"]].values.tolist() == [["p1#0", "sofa"]]
+
+
+def test_bad_exclude_kind_exits_2(tmp_path):
+    result = runner.invoke(app, ["run", "--exclude-kinds", "gossip", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "The 'exclude_kinds' parameter of Config must be a tuple of str among" in (
+        result.output)
+
+
+def test_standard_input_dash(tmp_path):
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["run", "-", "--out", str(out), "-q"],
+                           input="在日米軍の再編\n普天間飛行場の移設が議論された。\n".encode())
+    assert result.exit_code == 0, result.output
+    articles = pd.read_csv(out / "articles.csv")
+    assert articles["article_id"].tolist() == ["stdin"]
+    assert "us_bases" in pd.read_csv(out / "section_themes.csv")["theme_id"].tolist()

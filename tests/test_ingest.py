@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import InputFileError, UsageError
-from pipeline.ingest import ingest
+from pipeline.ingest import TableColumns, ingest
 
 TEXT = "日米首脳会談の行方\n石破首相とトランプ大統領が会談した。\n公開日:2025/02/08\n"
 
@@ -94,3 +94,119 @@ def test_bundled_seeds_are_byte_copies_of_the_shared_ones(seeds_dir, shared_dir)
     assert [p.name for p in shared] == sorted(p.name for p in seeds_dir.glob("*.txt"))
     for path in shared:
         assert (seeds_dir / path.name).read_bytes() == path.read_bytes()
+
+
+# --- tabular inputs -------------------------------------------------------------------------
+
+PASSAGES = [
+    {"id": "n1", "text": "政府は28日、日米地位協定の運用改善を米側に求めた。",
+     "date": "2025-10-28"},
+    {"id": "n2", "text": "トランプ大統領は自動車関税を15%に引き下げると表明した。",
+     "date": "2025/07/23"},
+    {"id": "n3", "text": "尖閣諸島周辺の接続水域で中国海警局の船が確認された。", "date": ""},
+]
+
+
+def test_json_lines_one_article_per_row(tmp_path):
+    import json
+
+    path = tmp_path / "news.jsonl"
+    path.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in PASSAGES) + "\n",
+                    encoding="utf-8")
+    articles, skipped = ingest([str(path)], columns=TableColumns(id_col="id", date_col="date"))
+    assert skipped == []
+    assert articles["article_id"].tolist() == ["n1", "n2", "n3"]
+    assert articles["published"].tolist() == ["2025-10-28", "2025-07-23", ""]
+    assert articles["source"].tolist() == [f"{path}:1", f"{path}:2", f"{path}:3"]
+    assert articles["text"].tolist() == [p["text"] for p in PASSAGES]
+
+
+def test_text_column_is_found_by_name_and_rows_without_text_are_skipped(tmp_path):
+    path = tmp_path / "news.jsonl"
+    path.write_text('{"body": "日米同盟の強化。"}\n{"body": ""}\nnot json\n[1, 2]\n',
+                    encoding="utf-8")
+    articles, skipped = ingest([str(path)])
+    assert articles["article_id"].tolist() == ["news-1"]
+    assert [(s.source.rsplit(":", 1)[-1], s.reason) for s in skipped] == [
+        ("3", "invalid JSON (Expecting value)"),
+        ("4", "not a JSON object"),
+        ("2", "empty (no text)"),
+    ]
+
+
+def test_missing_text_column_is_a_clear_error(tmp_path):
+    path = tmp_path / "news.jsonl"
+    path.write_text('{"headline": "x", "lede": "y"}\n', encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"no text column found; name it with --text-col "
+                                             r"\(columns: headline, lede\)"):
+        ingest([str(path)], strict=True)
+    with pytest.raises(InputFileError, match="no column 'story'"):
+        ingest([str(path)], strict=True, columns=TableColumns(text_col="story"))
+
+
+def test_csv_in_cp932_and_parquet(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({
+        "記事ID": ["a", "b"], "本文": [PASSAGES[0]["text"], PASSAGES[1]["text"]],
+        "見出し": ["地位協定", "関税"], "url": ["https://example.jp/a", "https://example.jp/b"],
+    })
+    csv_path = tmp_path / "news.csv"
+    csv_path.write_bytes(frame.to_csv(index=False).encode("cp932"))
+    parquet_path = tmp_path / "news.parquet"
+    frame.to_parquet(parquet_path)
+    cols = TableColumns(id_col="記事ID", title_col="見出し", url_col="url")
+    from_csv, _ = ingest([str(csv_path)], columns=cols)
+    from_parquet, _ = ingest([str(parquet_path)], columns=cols)
+    for articles in (from_csv, from_parquet):
+        assert articles["article_id"].tolist() == ["a", "b"]
+        assert articles["title"].tolist() == ["地位協定", "関税"]
+        assert articles["url"].tolist() == ["https://example.jp/a", "https://example.jp/b"]
+        assert articles["text"].tolist() == frame["本文"].tolist()
+    assert from_csv["encoding"].iloc[0] == "cp932"
+
+
+def test_standard_input(monkeypatch):
+    import io
+    import sys
+
+    class FakeStdin:
+        buffer = io.BytesIO(TEXT.encode("euc_jp"))
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin())
+    articles, _ = ingest(["-"])
+    assert articles["article_id"].tolist() == ["stdin"]
+    assert articles["text"].iloc[0] == TEXT
+    assert articles["encoding"].iloc[0] == "euc_jp"
+
+
+def test_duplicate_ids_get_a_deterministic_suffix(tmp_path):
+    path = tmp_path / "news.jsonl"
+    path.write_text('{"id": "x", "text": "関税。"}\n{"id": "x", "text": "同盟。"}\n'
+                    '{"id": "x-2", "text": "基地。"}\n', encoding="utf-8")
+    articles, _ = ingest([str(path)], columns=TableColumns(id_col="id"))
+    assert articles["article_id"].tolist() == ["x", "x-3", "x-2"]
+
+
+def test_livedoor_articles_from_the_shared_corpus(tmp_path, shared_dir):
+    import tarfile
+
+    from pipeline.segment import segment
+
+    archive = shared_dir / "corpora" / "livedoor-news-corpus.tar.gz"
+    with tarfile.open(archive) as tar:
+        members = [m for m in tar.getmembers()
+                   if m.isfile() and "/it-life-hack/" in m.name and "LICENSE" not in m.name][:20]
+        for member in members:
+            member.name = member.name.rsplit("/", 1)[-1]
+            tar.extract(member, tmp_path, filter="data")
+    articles, skipped = ingest([str(tmp_path)])
+    assert skipped == [] and len(articles) == 20
+    assert articles["url"].str.startswith("http://news.livedoor.com/").all()
+    assert articles["published"].str.match(r"^20\d\d-\d\d-\d\d$").all()
+    first_lines = articles["text"].str.split("\n").str[2].str.strip()
+    assert (articles["title"] == first_lines).all()
+    sections = segment(articles).sections
+    leads = sections[sections["kind"] == "lead"]
+    assert (leads["line_start"] == 3).all()
+    assert not sections["text"].str.contains("news.livedoor.com/article").any()

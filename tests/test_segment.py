@@ -6,7 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.ingest import ingest
-from pipeline.segment import explicit_heading, heading_shaped, segment, segment_article
+from pipeline.segment import (
+    SENTENCE_KINDS,
+    explicit_heading,
+    heading_shaped,
+    segment,
+    segment_article,
+    split_sentences,
+)
 
 # Heading lines (1-based) of the seeds, read by hand; the rules must find them without knowing.
 EXPECTED_HEADINGS = {
@@ -21,8 +28,8 @@ EXPECTED_HEADINGS = {
 @pytest.fixture(scope="module")
 def seed_tables(seeds_dir):
     articles, _ = ingest([str(seeds_dir)])
-    sections, boilerplate = segment(articles)
-    return articles, sections, boilerplate
+    seg = segment(articles)
+    return articles, seg.sections, seg.boilerplate
 
 
 def test_seed_sections_start_at_the_real_headings(seed_tables):
@@ -122,14 +129,14 @@ def test_explicit_heading_markers(line):
 
 def test_markdown_headings_split_sections():
     text = "# タイトル\n\nリードの文章です。\n\n## 関税\n\n関税の話。\n\n## 基地\n\n基地の話。\n"
-    sections, _ = segment_article("md", text)
+    sections = segment_article("md", text).sections
     assert [s["heading"] for s in sections] == ["", "関税", "基地"]
     assert [s["line_start"] for s in sections] == [1, 5, 9]
 
 
 def test_plain_news_passage_is_one_lead_section():
     text = "政府は28日、日米地位協定の運用改善について米側と協議した。関係者によると、合意は近い。"
-    sections, boilerplate = segment_article("p1", text)
+    sections, boilerplate, _, _ = segment_article("p1", text)
     assert len(sections) == 1
     assert sections[0]["kind"] == "lead"
     assert sections[0]["text"] == text
@@ -139,7 +146,7 @@ def test_plain_news_passage_is_one_lead_section():
 def test_short_sentence_between_blank_lines_is_not_a_heading():
     body = "今回の会談では、両首脳が抑止力の強化で一致したことが大きな意味を持つと言えるでしょう。"
     text = f"タイトル\n\n{body}\n\nそれでは見ていきましょう\n\n{body}\n"
-    sections, _ = segment_article("s", text)
+    sections = segment_article("s", text).sections
     assert len(sections) == 1
 
 
@@ -148,7 +155,7 @@ def test_short_sentence_between_blank_lines_is_not_a_heading():
     list("日米関税。、!?\n\r 「」#【】■1.①abc…")), max_size=30), max_size=12))
 def test_offsets_always_give_back_the_section_text(pieces):
     text = "".join(pieces)
-    sections, _ = segment_article("h", text)
+    sections = segment_article("h", text).sections
     for s in sections:
         assert text[s["char_start"] : s["char_end"]] == s["text"]
         assert s["text"].strip()
@@ -164,3 +171,71 @@ def test_segment_schema(seed_tables):
     ]
     assert list(boilerplate.columns) == ["article_id", "line", "text"]
     assert isinstance(sections, pd.DataFrame)
+
+
+@pytest.mark.parametrize("encoding", ["cp932", "euc_jp", "utf-16", "utf-8-sig"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_encodings_and_line_ends_give_the_same_sections(tmp_path, seeds_dir, encoding, newline):
+    original = (seeds_dir / "002_e2682e32605dce2d.txt").read_text(encoding="utf-8")
+    # Legacy Japanese encodings lack emoji; compare against the same text without them.
+    text = original.encode(encoding, errors="ignore").decode(encoding).replace("\n", newline)
+    (tmp_path / "a.txt").write_bytes(text.encode(encoding))
+    articles, skipped = ingest([str(tmp_path)])
+    assert skipped == []
+    assert articles["text"].iloc[0] == text
+    sections = segment(articles).sections
+    assert sections[sections["kind"] == "body"]["line_start"].tolist() == [7, 28]
+    for row in sections.itertuples():
+        assert text[row.char_start : row.char_end] == row.text
+
+
+def test_seed_citations_split_outlet_url_and_glued_note(seeds_dir):
+    articles, _ = ingest([str(seeds_dir)])
+    citations = segment(articles).citations
+    assert list(citations.columns) == ["section_id", "outlet", "url", "note"]
+    assert len(citations) == 9
+    first = citations.iloc[0]
+    assert first["section_id"] == "000_fa22010949faa399#1"
+    assert first["outlet"] == "時事ドットコム"
+    assert first["url"] == "https://www.jiji.com/jc/article?k=2025020800133&g=pol"
+    assert first["note"] == "日本は対米投資を拡大し、LNG輸入も増やすことで経済協力関係を強化。"
+    reuters = citations.iloc[1]
+    assert reuters["outlet"] == "ロイター"
+    assert reuters["url"].endswith("-2025-06-13/")
+    assert reuters["note"].startswith("電話会談で")
+    assert citations["url"].str.match(r"^https://[!-~]+$").all()
+
+
+def test_seed_sentences_have_kinds_and_offsets(seeds_dir):
+    articles, _ = ingest([str(seeds_dir)])
+    seg = segment(articles)
+    sentences = seg.sentences
+    texts = articles.set_index("article_id")["text"]
+    article_of = seg.sections.set_index("section_id")["article_id"]
+    for row in sentences.itertuples():
+        assert texts[article_of[row.section_id]][row.char_start : row.char_end] == row.text
+    by_id = sentences.set_index(["section_id", "sentence_id"])["kind"]
+    section = "000_fa22010949faa399#1"
+    assert [by_id[(section, i)] for i in range(6)] == [
+        "heading", "question", "answer", "body", "body", "date"]
+    kinds = sentences.groupby("kind")["text"].apply(list)
+    assert "いやー、G7サミット前に電話会談、しかも誕生日祝うって、なんかええ感じやん!" in (
+        kinds["comment"])
+    assert all(t.startswith("✅") for t in kinds["source_summary"])
+    assert all(t.startswith(("💡", "•")) for t in kinds["bullet"])
+    assert all("出典/画像元" in t for t in kinds["citation"])
+    assert set(sentences["kind"]) <= set(SENTENCE_KINDS)
+
+
+def test_quoted_sentences_are_not_split_inside_brackets():
+    assert split_sentences("首相は「関税は撤廃すべきだ。交渉を続ける」と述べた。次の文。") == [
+        (0, 26), (26, 30)]
+
+
+def test_related_links_block_is_boilerplate():
+    text = ("新機種を発表\n\n新機種の性能は高い。価格も手頃で人気を集めそうだ。\n\n■関連記事\n"
+            "・別の記事のタイトル\n・さらに別の記事\n")
+    parts = segment_article("r", text)
+    assert [b["text"] for b in parts.boilerplate] == [
+        "■関連記事", "・別の記事のタイトル", "・さらに別の記事"]
+    assert "別の記事" not in parts.sections[-1]["analysis_text"]

@@ -121,7 +121,7 @@ def test_score_themes_tables(tokenizer, taxonomy):
                  "天気の話\n今日は晴れ。"],
         "published": ["", ""],
     })
-    sections, _ = segment(articles)
+    sections = segment(articles).sections
     tokens = tokenize(sections, tokenizer)
     section_themes, article_themes, themes = score_themes(sections, tokens, taxonomy)
     assert list(section_themes.columns) == ["section_id", "theme_id", "score", "evidence"]

@@ -81,7 +81,7 @@ def test_lines_longer_than_mecab_buffer_are_tokenised_completely(tokenizer):
 
 def test_tokens_table_schema_and_article_offsets(seeds_dir, tokenizer):
     articles, _ = ingest([str(seeds_dir)])
-    sections, _ = segment(articles)
+    sections = segment(articles).sections
     tokens = tokenize(sections, tokenizer)
     assert list(tokens.columns) == [
         "section_id", "position", "surface", "term", "pos", "pos_detail", "char_start",
