@@ -75,6 +75,8 @@ _EXPLICIT_HEADING_RES = (
     re.compile(r"^[(（](?:\d{1,2}|[０-９]{1,2})[)）]\s*\S"),
     re.compile(r"^[①-⑳]\s*\S"),
 )
+# News datelines such as 【ワシントン共同】 or 【北京＝山田太郎】 open a paragraph; not headings.
+_DATELINE_RE = re.compile(r"^【[^】]*(?:共同|時事|ロイター|AFP|AP|発|支局|特派員|[=＝])[^】]*】")
 _BULLET_START = (*tuple("✅💡•・-*+>※▪◦»"), "- ", "* ", "> ", "「", "『", "“", '"')
 _SENTENCE_FINAL = (*tuple("。.!!??…、,，:：;；"), "...", "・・・")
 _SENTENCE_ENDING_RE = re.compile(
@@ -108,6 +110,8 @@ def heading_shaped(line: str) -> bool:
         return False
     if s.startswith(_BULLET_START) or "http://" in s or "https://" in s:
         return False
+    if _DATELINE_RE.match(s):
+        return False
     if s.endswith(_SENTENCE_FINAL) or not _balanced(s):
         return False
     if "。" in s:
@@ -121,6 +125,8 @@ def explicit_heading(line: str) -> bool:
     if not s or len(s) > 60:
         return False
     if not any(rx.match(s) for rx in _EXPLICIT_HEADING_RES):
+        return False
+    if _DATELINE_RE.match(s):
         return False
     body = re.sub(r"^(?:#{1,6}|[■●◆◇□▼▶★◎]|第\S+?[章節部回]|\S{1,3}?[.．)）]|[①-⑳])\s*", "", s)
     return not body.endswith(("。", "...", "…")) and _balanced(s)
@@ -170,10 +176,10 @@ def _find_headings(lines: list[_Line], first_body: int, masked: set[int]) -> lis
 _URL_RE = re.compile(r"https?://[!-~]+")
 _CITATION_RE = re.compile(
     r"^(?:さらに読む|続きを読む|詳しくは)?\s*[⇒→>＞]?\s*(?P<site>.*?)\s*"
-    r"(?:出典|引用元|引用|ソース|参照元|参考|source)\s*(?:/\s*画像元)?\s*[::]\s*(?P<rest>.*)$",
+    r"(?:出典|引用元|引用|ソース|参照元|参考|source)\s*(?:[/／]\s*画像元)?\s*[:：]\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
-_SITE_SEPARATORS_RE = re.compile(r"\s*(?:[::|｜]|\s-\s|\s–\s)\s*")
+_SITE_SEPARATORS_RE = re.compile(r"\s*(?:[:：|｜]|\s-\s|\s–\s)\s*")
 _SOURCE_SUMMARY_START = ("✅", "☑", "✔")
 _LINE_BULLET_START = ("💡", "•", "・", "▪", "◦", "‣", "- ", "* ", "+ ", "※")
 _QUOTE_START = ("「", "『", "“", ">", "＞")

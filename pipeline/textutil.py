@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 _PUBLISHED_RE = re.compile(
-    r"(?:公開日|更新日|投稿日|掲載日|配信日|published|date)\s*[::]?\s*"
+    r"(?:公開日|更新日|投稿日|掲載日|配信日|published|date)\s*[:：]?\s*"
     r"(\d{4})\s*[/\-.年]\s*(\d{1,2})\s*[/\-.月]\s*(\d{1,2})",
     re.IGNORECASE,
 )
@@ -20,6 +20,52 @@ def normalize(text: str) -> str:
     Offsets never refer to this form; it is only matched against and counted.
     """
     return unicodedata.normalize("NFKC", text)
+
+
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+_LONG_MARKS = frozenset("ー〜~～－")
+_HALF_WIDTH_VOICING = frozenset("\uff9e\uff9f")
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Analysis form of ``text`` and where each original character starts in it.
+
+    NFKC per character (full-width Latin and digits to ASCII, half-width kana to full width,
+    unusual spaces to a plain space), zero-width characters dropped, runs of a long-vowel or
+    wave mark collapsed to one (すごーーい -> すごーい), ASCII letters in lower case.
+    ``starts[i]`` is the offset in the normalised text of original character ``i``;
+    ``starts[len(text)]`` is its length. The original text is never changed.
+    """
+    pieces: list[str] = []
+    starts: list[int] = []
+    pos = 0
+    previous = ""
+    previous_char = ""
+    for ch in text:
+        starts.append(pos)
+        if ch in _ZERO_WIDTH:
+            continue
+        if ch in _HALF_WIDTH_VOICING and pieces:
+            # ｶﾞ is one kana: compose it with the character before (same normalised length).
+            composed = unicodedata.normalize("NFKC", previous_char + ch)
+            if len(composed) == 1:
+                pieces[-1] = previous = composed
+                continue
+        previous_char = ch
+        norm = unicodedata.normalize("NFKC", ch)
+        if norm.isspace():
+            norm = " "
+        elif len(norm) == 1 and norm in _LONG_MARKS and previous == norm:
+            continue
+        norm = norm.translate(_ASCII_LOWER)
+        pieces.append(norm)
+        pos += len(norm)
+        previous = norm
+    starts.append(pos)
+    return "".join(pieces), starts
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def published_date(line: str) -> str:

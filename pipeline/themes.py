@@ -38,14 +38,13 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import TaxonomyError
-from .textutil import sentence_spans
+from .textutil import normalize_with_offsets, sentence_spans
 
 SECTION_THEME_COLUMNS = ["section_id", "theme_id", "score", "evidence"]
 ARTICLE_THEME_COLUMNS = ["article_id", "theme_id", "score", "n_sections"]
 THEME_COLUMNS = ["theme_id", "label_ja", "label_en", "n_sections"]
 DECIMALS = 4
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,8 @@ class Theme:
 
 
 def normalize_term(text: str) -> str:
-    """The matching form of a term or text: NFKC with ASCII letters in lower case."""
-    return unicodedata.normalize("NFKC", text).translate(_ASCII_LOWER)
+    """The matching form of a term: the same normalisation as the text it is matched in."""
+    return normalize_with_offsets(text)[0]
 
 
 def load_taxonomy(path: Path) -> tuple[Theme, ...]:
@@ -168,20 +167,6 @@ def _parse_theme(entry: dict, index: int, path: Path, source: str, seen: set[str
     )
 
 
-def _normalized_with_map(text: str) -> tuple[str, list[int]]:
-    """Normalise char by char; ``starts[i]`` is where original char ``i`` begins (plus the end)."""
-    pieces = []
-    starts = []
-    pos = 0
-    for ch in text:
-        starts.append(pos)
-        norm = normalize_term(ch)
-        pieces.append(norm)
-        pos += len(norm)
-    starts.append(pos)
-    return "".join(pieces), starts
-
-
 def _find_all(haystack: str, needle: str) -> list[int]:
     found = []
     start = haystack.find(needle)
@@ -209,7 +194,7 @@ def score_section(
     dict
         theme_id -> (score, {term: count}) for every theme with any evidence.
     """
-    norm, starts = _normalized_with_map(text)
+    norm, starts = normalize_with_offsets(text)
     norm_boundaries = {starts[b] for b in boundaries if 0 <= b < len(starts)}
     sentences = sentence_spans(norm)
     result: dict[str, tuple[float, dict[str, int]]] = {}

@@ -239,3 +239,9 @@ def test_related_links_block_is_boilerplate():
     assert [b["text"] for b in parts.boilerplate] == [
         "■関連記事", "・別の記事のタイトル", "・さらに別の記事"]
     assert "別の記事" not in parts.sections[-1]["analysis_text"]
+
+
+def test_news_dateline_is_not_a_heading():
+    text = ("米、対日関税を引き下げ\n\n【ワシントン共同】\n\n"
+            "トランプ米大統領は22日、日本からの輸入品に課す関税を15%に引き下げると発表した。\n")
+    assert len(segment_article("d", text).sections) == 1

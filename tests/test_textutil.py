@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.textutil import normalize_with_offsets, published_date
+
+
+def test_analysis_normalisation():
+    norm, _ = normalize_with_offsets("ＧＤＰ比２％\u3000ｶﾞｲﾄﾞ\u200bすごーーーい〜〜")
+    assert norm == "gdp比2% ガイドすごーい〜"
+
+
+@given(st.text(max_size=60))
+def test_offset_map_is_monotonic_and_covers_the_text(text):
+    norm, starts = normalize_with_offsets(text)
+    assert len(starts) == len(text) + 1
+    assert starts[0] == 0 and starts[-1] == len(norm)
+    assert all(a <= b for a, b in itertools.pairwise(starts))
+
+
+def test_published_date_forms():
+    assert published_date("公開日:2025/02/08") == "2025-02-08"
+    assert published_date("公開日：2025年2月8日") == "2025-02-08"
+    assert published_date("更新日 2025-13-01") == ""
+    assert published_date("2025/02/08") == ""
