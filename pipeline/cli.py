@@ -165,11 +165,81 @@ def themes_command(
     for column in ("id", "label_ja", "label_en", "terms"):
         table.add_column(column)
     for theme in taxonomy:
-        terms = "、".join(display for _m, _w, display in theme.terms[:8])
+        terms = "、".join(t[2] for t in theme.terms[:8])
         more = len(theme.terms) - 8
         table.add_row(theme.id, theme.label_ja, theme.label_en,
                       terms + (f" (+{more})" if more > 0 else ""))
     stdout.print(table)
+
+
+@app.command("evaluate")
+def evaluate_command(
+    gold: Annotated[Path, typer.Option(help="CSV of hand labels (see pipeline/evaluate.py).")],
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Inputs to run on when --pred is not given (default: seeds/)."),
+    ] = None,
+    pred: Annotated[
+        Path | None, typer.Option(help="Output folder of an earlier run to evaluate.")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the evaluation table "
+                          "(default: evaluation.csv in --pred, else in data/out)."),
+    ] = None,
+    themes: Annotated[Path | None, typer.Option(help="Theme taxonomy TOML.")] = None,
+    min_score: Annotated[float, typer.Option(help="Theme score threshold.")] = 0.5,
+    id_col: Annotated[str | None, typer.Option(help="Id column of tabular inputs.")] = None,
+    text_col: Annotated[str | None, typer.Option(help="Text column of tabular inputs.")] = None,
+    exclude_kinds: Annotated[
+        str, typer.Option(help="Sentence kinds left out of theme tagging.")
+    ] = "",
+) -> None:
+    """Precision, recall and F1 of the theme tags against hand labels."""
+    import pandas as pd
+
+    from .evaluate import evaluate, load_gold
+    from .output import write_tables
+
+    try:
+        if pred is not None:
+            sections = _read_output_table(pred, "sections")
+            section_themes = _read_output_table(pred, "section_themes")
+            theme_ids = list(load_taxonomy(themes or Config().themes_path))
+            theme_ids = [t.id for t in theme_ids]
+            target = report or pred / "evaluation.csv"
+        else:
+            config = Config(
+                inputs=tuple(str(p) for p in inputs or ()), themes=themes, min_score=min_score,
+                id_col=id_col, text_col=text_col, exclude_kinds=exclude_kinds, quiet=True,
+            )
+            result = run(config)
+            sections, section_themes = result.sections, result.section_themes
+            theme_ids = result.themes["theme_id"].tolist()
+            target = report or config.out / "evaluation.csv"
+        table = evaluate(load_gold(gold, sections), section_themes, theme_ids)
+        write_tables({target.stem: table}, target.parent, "csv")
+    except JTopicsError as exc:
+        raise _fail(exc) from None
+    view = Table(title=f"Theme tagging against {gold}", title_justify="left")
+    for column in table.columns:
+        view.add_column(column, justify="left" if column == "theme_id" else "right")
+    for row in table.itertuples(index=False):
+        view.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    stdout.print(view)
+    stdout.print(f"wrote {target}")
+    del pd
+
+
+def _read_output_table(folder: Path, name: str):
+    import pandas as pd
+
+    for ext, reader in (("csv", pd.read_csv), ("parquet", pd.read_parquet)):
+        path = folder / f"{name}.{ext}"
+        if path.exists():
+            kwargs = {"keep_default_na": False} if ext == "csv" else {}
+            return reader(path, **kwargs)
+    raise JTopicsError(f"{folder}: no {name}.csv or {name}.parquet (is it a jtopics output?)")
 
 
 def main() -> None:

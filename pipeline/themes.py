@@ -47,21 +47,86 @@ DECIMALS = 4
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+UNIDIC_POS = frozenset({
+    "名詞", "動詞", "形容詞", "形状詞", "副詞", "連体詞", "接続詞", "感動詞", "代名詞", "接頭辞",
+    "接尾辞", "助詞", "助動詞", "記号", "補助記号",
+})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Co-occurrence rule (KH Coder's near()/seq()): one term of every group must occur.
+
+    Within one sentence, and with ``within`` set, within that many tokens of each other;
+    with ``ordered``, the groups in the order given.
+    """
+
+    groups: tuple[tuple[str, ...], ...]
+    weight: float
+    within: int | None = None
+    ordered: bool = False
+
+    def find(self, norm: str, sentences: list[tuple[int, int]], boundaries: set[int],
+             vetoed: list[tuple[int, int]]) -> list[str]:
+        """Evidence keys, one per sentence where the rule holds."""
+        keys = []
+        sorted_bounds = sorted(boundaries)
+        for s_start, s_end in sentences:
+            if self.weight < 1.0 and (s_start, s_end) in vetoed:
+                continue
+            sentence = norm[s_start:s_end]
+            hits: list[list[tuple[int, int, str]]] = []
+            for group in self.groups:
+                group_hits = []
+                for term in group:
+                    for pos in _find_all(sentence, term):
+                        start, end = s_start + pos, s_start + pos + len(term)
+                        if start in boundaries and end in boundaries:
+                            group_hits.append((start, end, term))
+                if not group_hits:
+                    break
+                hits.append(group_hits)
+            else:
+                combo = self._combination(hits, sorted_bounds)
+                if combo is not None:
+                    keys.append("+".join(term for _s, _e, term in combo))
+        return keys
+
+    def _combination(self, hits, sorted_bounds):
+        import itertools
+
+        for combo in itertools.product(*hits):
+            if self.ordered and any(a[0] >= b[0] for a, b in itertools.pairwise(combo)):
+                continue
+            if self.within is not None:
+                first = min(h[0] for h in combo)
+                last = max(h[1] for h in combo)
+                lo = bisect.bisect_left(sorted_bounds, first)
+                hi = bisect.bisect_left(sorted_bounds, last)
+                # tokens spanned by the whole combination, minus the matched ones
+                if hi - lo - len(combo) > self.within:
+                    continue
+            return combo
+        return None
+
+
 @dataclass(frozen=True)
 class Theme:
     """One theme of the taxonomy.
 
-    ``terms`` holds ``(matching form, weight, display form)``; the display form (NFKC, case
-    kept) is what evidence strings show.
+    ``terms`` holds ``(matching form, weight, display form, part of speech or None)``; the
+    display form (NFKC, case kept) is what evidence strings show. A term written ``基地@名詞``
+    in the file only matches where the tokenizer tags it with that part of speech.
     """
 
     id: str
     label_ja: str
     label_en: str
     description: str
-    terms: tuple[tuple[str, float, str], ...]
+    terms: tuple[tuple[str, float, str, str | None], ...]
     patterns: tuple[tuple[re.Pattern[str], float], ...] = ()
     exclude: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
 
 
 def normalize_term(text: str) -> str:
@@ -137,8 +202,14 @@ def _parse_theme(entry: dict, index: int, path: Path, source: str, seen: set[str
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1:
             raise fail(f"term {term!r}: weight must be a number in (0, 1], got {weight!r}",
                        f'"{term}"')
-        display = unicodedata.normalize("NFKC", term.strip())
-        parsed_terms.append((normalize_term(display), float(weight), display))
+        text, _, pos = term.strip().partition("@")
+        if pos and pos not in UNIDIC_POS:
+            raise fail(f"term {term!r}: unknown part of speech {pos!r} "
+                       f"(one of {', '.join(sorted(UNIDIC_POS))})", f'"{term}"')
+        display = unicodedata.normalize("NFKC", text.strip())
+        if not display:
+            raise fail(f"term {term!r}: empty", f'"{term}"')
+        parsed_terms.append((normalize_term(display), float(weight), display, pos or None))
     patterns = []
     for item in entry.get("patterns", []):
         if not isinstance(item, dict) or not isinstance(item.get("regex"), str):
@@ -156,6 +227,24 @@ def _parse_theme(entry: dict, index: int, path: Path, source: str, seen: set[str
     exclude = entry.get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(e, str) and e.strip() for e in exclude):
         raise fail("'exclude' must be a list of non-empty strings", "exclude")
+    rules = []
+    for item in entry.get("rules", []):
+        groups = item.get("all") if isinstance(item, dict) else None
+        if (not isinstance(groups, list) or len(groups) < 2 or not all(
+                isinstance(g, list) and g and all(isinstance(t, str) and t.strip() for t in g)
+                for g in groups)):
+            raise fail("each rule needs 'all': two or more non-empty lists of terms", "all")
+        weight = item.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1:
+            raise fail(f"rule {groups!r}: weight must be a number in (0, 1]", "weight")
+        within = item.get("within")
+        if within is not None and (isinstance(within, bool) or not isinstance(within, int)
+                                   or within < 0):
+            raise fail(f"rule {groups!r}: 'within' must be a whole number of tokens", "within")
+        rules.append(Rule(
+            groups=tuple(tuple(normalize_term(t.strip()) for t in g) for g in groups),
+            weight=float(weight), within=within, ordered=bool(item.get("ordered", False)),
+        ))
     return Theme(
         id=theme_id,
         label_ja=entry["label_ja"].strip(),
@@ -164,6 +253,7 @@ def _parse_theme(entry: dict, index: int, path: Path, source: str, seen: set[str
         terms=tuple(sorted(set(parsed_terms), key=lambda tw: (-len(tw[0]), tw[0]))),
         patterns=tuple(patterns),
         exclude=tuple(normalize_term(e.strip()) for e in exclude),
+        rules=tuple(rules),
     )
 
 
@@ -176,10 +266,66 @@ def _find_all(haystack: str, needle: str) -> list[int]:
     return found
 
 
+@dataclass(frozen=True)
+class _Match:
+    start: int
+    end: int
+    theme: int
+    weight: float
+    key: str
+
+
+class ThemeMatcher:
+    """Finds taxonomy evidence in normalised text; built once per taxonomy.
+
+    Matching is global leftmost-longest: a span covered by a longer term of any theme is not
+    also evidence for a shorter term inside it (エネルギー安全保障 is energy, not also
+    alliance via 安全保障), while one term listed by several themes counts for each of them
+    with that theme's weight. Weights encode a term's specificity for its theme: 1.0 names the
+    theme on its own, lower weights need company.
+    """
+
+    def __init__(self, themes: tuple[Theme, ...]) -> None:
+        self.themes = themes
+        entries: dict[str, list[tuple[int, float, str, str | None]]] = {}
+        for index, theme in enumerate(themes):
+            for term, weight, display, pos in theme.terms:
+                entries.setdefault(term, []).append((index, weight, display, pos))
+        self._terms = sorted(entries.items(), key=lambda item: (-len(item[0]), item[0]))
+
+    def matches(self, norm: str, boundaries: set[int],
+                pos_at: dict[int, str] | None = None) -> list[_Match]:
+        """Term and pattern matches in ``norm`` (terms only on token ``boundaries``)."""
+        taken: list[tuple[int, int]] = []
+        found: list[_Match] = []
+        for term, entries in self._terms:
+            for start in _find_all(norm, term):
+                end = start + len(term)
+                if start not in boundaries or end not in boundaries:
+                    continue
+                if any(start < t_end and t_start < end and (t_start, t_end) != (start, end)
+                       for t_start, t_end in taken):
+                    continue
+                accepted = False
+                for theme, weight, display, pos in entries:
+                    if pos is not None and (pos_at is None or pos_at.get(start) != pos):
+                        continue
+                    found.append(_Match(start, end, theme, weight, display))
+                    accepted = True
+                if accepted:
+                    taken.append((start, end))
+        for index, theme in enumerate(self.themes):
+            for pattern, weight in theme.patterns:
+                for match in pattern.finditer(norm):
+                    found.append(_Match(match.start(), match.end(), index, weight, ""))
+        return found
+
+
 def score_section(
-    text: str, boundaries: set[int], themes: tuple[Theme, ...]
+    text: str, boundaries: set[int], themes: tuple[Theme, ...] | ThemeMatcher,
+    pos_at: dict[int, str] | None = None,
 ) -> dict[str, tuple[float, dict[str, int]]]:
-    """Scores of one section's analysis text.
+    """Lexical scores of one section's analysis text.
 
     Parameters
     ----------
@@ -187,41 +333,39 @@ def score_section(
         The section's analysis text (original characters).
     boundaries : set of int
         Morpheme boundary offsets into ``text``.
-    themes : tuple of Theme
+    themes : tuple of Theme or ThemeMatcher
+    pos_at : dict or None
+        Part of speech (UniDic pos1) of the token starting at each offset into ``text``, for
+        terms restricted to a part of speech.
 
     Returns
     -------
     dict
-        theme_id -> (score, {term: count}) for every theme with any evidence.
+        theme_id -> (score, {evidence: count}) for every theme with any evidence.
     """
+    matcher = themes if isinstance(themes, ThemeMatcher) else ThemeMatcher(themes)
     norm, starts = normalize_with_offsets(text)
     norm_boundaries = {starts[b] for b in boundaries if 0 <= b < len(starts)}
+    norm_pos = {starts[b]: p for b, p in (pos_at or {}).items() if 0 <= b < len(starts)}
     sentences = sentence_spans(norm)
+    per_theme: dict[int, list[_Match]] = {}
+    for match in matcher.matches(norm, norm_boundaries, norm_pos):
+        per_theme.setdefault(match.theme, []).append(match)
     result: dict[str, tuple[float, dict[str, int]]] = {}
-    for theme in themes:
+    for index, theme in enumerate(matcher.themes):
         vetoed = _vetoed_sentences(norm, sentences, theme.exclude)
-        taken: list[tuple[int, int]] = []
         counts: dict[str, int] = {}
         weights: dict[str, float] = {}
-        for term, weight, display in theme.terms:  # longest first
-            for start in _find_all(norm, term):
-                end = start + len(term)
-                if start not in norm_boundaries or end not in norm_boundaries:
-                    continue
-                if any(start < t_end and t_start < end for t_start, t_end in taken):
-                    continue
-                if weight < 1.0 and _in_any(start, vetoed):
-                    continue
-                taken.append((start, end))
-                counts[display] = counts.get(display, 0) + 1
-                weights[display] = weight
-        for pattern, weight in theme.patterns:
-            for match in pattern.finditer(norm):
-                if weight < 1.0 and _in_any(match.start(), vetoed):
-                    continue
-                key = _original_slice(text, starts, match.start(), match.end())
+        for match in per_theme.get(index, ()):
+            if match.weight < 1.0 and _in_any(match.start, vetoed):
+                continue
+            key = match.key or _original_slice(text, starts, match.start, match.end)
+            counts[key] = counts.get(key, 0) + 1
+            weights[key] = max(match.weight, weights.get(key, 0.0))
+        for rule in theme.rules:
+            for key in rule.find(norm, sentences, norm_boundaries, vetoed):
                 counts[key] = counts.get(key, 0) + 1
-                weights[key] = max(weight, weights.get(key, 0.0))
+                weights[key] = rule.weight
         if not counts:
             continue
         raw = sum(weights[t] * (1.0 + math.log(c)) for t, c in counts.items())
@@ -289,6 +433,14 @@ def _blank(text: str, offset: int, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
+def _token_pos(tokens: pd.DataFrame) -> dict[str, dict[int, str]]:
+    result: dict[str, dict[int, str]] = {}
+    for sid, start, pos in zip(tokens["section_id"], tokens["char_start"], tokens["pos"],
+                               strict=True):
+        result.setdefault(sid, {})[int(start)] = pos
+    return result
+
+
 def score_themes(
     sections: pd.DataFrame, tokens: pd.DataFrame, themes: tuple[Theme, ...],
     min_score: float = 0.5, sentences: pd.DataFrame | None = None,
@@ -315,6 +467,9 @@ def score_themes(
     section_themes, article_themes, themes_table : DataFrame
     """
     boundaries = _boundaries(tokens)
+    pos_by_section = _token_pos(tokens) if any(
+        t[3] for theme in themes for t in theme.terms) else {}
+    matcher = ThemeMatcher(themes)
     excluded = _excluded_spans(sentences, exclude_kinds)
     rows = []
     for section in sections.itertuples(index=False):
@@ -323,7 +478,8 @@ def score_themes(
         text = section.analysis_text
         if section.section_id in excluded:
             text = _blank(text, offset, excluded[section.section_id])
-        scores = score_section(text, bounds, themes)
+        pos_at = {b - offset: p for b, p in pos_by_section.get(section.section_id, {}).items()}
+        scores = score_section(text, bounds, matcher, pos_at)
         for theme in themes:  # taxonomy order, for stable output
             if theme.id in scores:
                 score, counts = scores[theme.id]
