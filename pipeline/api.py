@@ -36,7 +36,7 @@ OUTPUT_COLUMNS: dict[str, list[str]] = {
     "topics": ["topic_id", "rank", "term", "weight"],
     "topic_summary": ["topic_id", "label", "share"],
     "section_topics": ["section_id", "topic_id", "weight"],
-    "section_themes": ["section_id", "theme_id", "score", "evidence"],
+    "section_themes": ["section_id", "theme_id", "score", "evidence", "method"],
     "article_themes": ["article_id", "theme_id", "score", "n_sections"],
     "themes": ["theme_id", "label_ja", "label_en", "n_sections"],
 }
@@ -161,7 +161,7 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
     with timer("themes"):
         section_themes, article_themes, themes = score_themes(
             sections, tokens, taxonomy, min_score=config.min_score, sentences=sentences,
-            exclude_kinds=config.exclude_kinds,
+            exclude_kinds=config.exclude_kinds, dtm=dtm, random_state=config.seed,
         )
     seconds = timer.seconds
     return Result(

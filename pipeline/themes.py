@@ -16,8 +16,9 @@ term of weight >= 0.7, or a weaker one repeated, or two weaker ones together).
 
 Tables
 ------
-``section_themes``: section_id, theme_id, score, evidence (``term×count; …``), one row per
-tagged theme.
+``section_themes``: section_id, theme_id, score, evidence (``term×count; …``, then
+``[topic m]`` when the guided topic model contributed), method (lexicon, model or both), one
+row per tagged theme.
 
 ``article_themes``: article_id, theme_id, score, n_sections. ``score`` is the mean of section
 scores (0 where not tagged) weighted by section length; ``n_sections`` counts tagged sections.
@@ -35,12 +36,27 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import TaxonomyError
 from .textutil import normalize_with_offsets, sentence_spans
+from .topics import GuidedTopicModel
+from .vectorize import DocumentTermMatrix
 
-SECTION_THEME_COLUMNS = ["section_id", "theme_id", "score", "evidence"]
+SECTION_THEME_COLUMNS = ["section_id", "theme_id", "score", "evidence", "method"]
+# How much the guided topic model can add: score = 1 - (1 - lexical) * (1 - MODEL_WEIGHT * m),
+# with m a section's share in the theme's seeded topic. The seeded topic is built from the same
+# terms as the lexicon, so its agreement with one weak term is not independent evidence: the
+# model corroborates only lexical evidence above one weak term's worth (LEXICAL_FLOOR, raw 0.5),
+# and tags on its own only a section almost entirely in the theme's topic (MODEL_ONLY_SHARE).
+MODEL_WEIGHT = 0.6
+LEXICAL_FLOOR = 1 - math.exp(-0.5)
+MODEL_ONLY_SHARE = 0.9
+# A model contribution below this is not used (and does not count as evidence in ``method``).
+MODEL_EVIDENCE_MIN = 0.1
+# Seeded topics that drift this far from their seed terms (cosine) are not used.
+MIN_ALIGNMENT = 0.3
 ARTICLE_THEME_COLUMNS = ["article_id", "theme_id", "score", "n_sections"]
 THEME_COLUMNS = ["theme_id", "label_ja", "label_en", "n_sections"]
 DECIMALS = 4
@@ -433,6 +449,54 @@ def _blank(text: str, offset: int, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
+def seed_matrix(themes: tuple[Theme, ...], vocabulary) -> np.ndarray:
+    """Seed weights, shape (n_themes, n_terms): a vocabulary term gets the largest weight of
+    the theme terms it contains (日米地位協定 seeds sofa through 地位協定)."""
+    normalised = [normalize_term(str(v)) for v in vocabulary]
+    seeds = np.zeros((len(themes), len(normalised)))
+    for t, theme in enumerate(themes):
+        for term, weight, _display, _pos in theme.terms:
+            if len(term) < 2:
+                continue
+            for j, vocab_term in enumerate(normalised):
+                if term in vocab_term and weight > seeds[t, j]:
+                    seeds[t, j] = weight
+    return seeds
+
+
+def model_evidence(
+    dtm: DocumentTermMatrix, themes: tuple[Theme, ...], random_state: int = 0,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Each section's share in every theme's seeded topic of a guided NMF.
+
+    Returns
+    -------
+    shares : dict
+        section_id -> ndarray of shape (n_themes,), zeros for unusable themes.
+    alignment : ndarray of shape (n_themes,)
+        Cosine between each fitted seeded topic and its seed (0 where not fitted).
+    """
+    n_docs = dtm.n_documents
+    alignment = np.zeros(len(themes))
+    if n_docs < 2 * len(themes) or dtm.matrix.shape[1] == 0:
+        return {}, alignment  # too few documents to fit one topic per theme
+    seeds = seed_matrix(themes, dtm.terms)
+    active = seeds.sum(axis=1) > 0
+    if not active.any():
+        return {}, alignment
+    n_free = max(1, min(10, round(np.sqrt(n_docs) / 2)))
+    model = GuidedTopicModel(seeds[active], n_free=n_free, random_state=random_state)
+    W = model.fit_transform(dtm.matrix)
+    alignment[active] = model.alignment_
+    totals = W.sum(axis=1, keepdims=True)
+    shares_active = np.divide(W[:, : int(active.sum())], totals, out=np.zeros_like(
+        W[:, : int(active.sum())]), where=totals > 0)
+    shares_active[:, model.alignment_ < MIN_ALIGNMENT] = 0.0
+    shares = np.zeros((n_docs, len(themes)))
+    shares[:, active] = shares_active
+    return dict(zip(dtm.doc_ids, shares, strict=True)), alignment
+
+
 def _token_pos(tokens: pd.DataFrame) -> dict[str, dict[int, str]]:
     result: dict[str, dict[int, str]] = {}
     for sid, start, pos in zip(tokens["section_id"], tokens["char_start"], tokens["pos"],
@@ -444,7 +508,8 @@ def _token_pos(tokens: pd.DataFrame) -> dict[str, dict[int, str]]:
 def score_themes(
     sections: pd.DataFrame, tokens: pd.DataFrame, themes: tuple[Theme, ...],
     min_score: float = 0.5, sentences: pd.DataFrame | None = None,
-    exclude_kinds: tuple[str, ...] = (),
+    exclude_kinds: tuple[str, ...] = (), dtm: DocumentTermMatrix | None = None,
+    random_state: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Tag every section with themes and aggregate per article and per theme.
 
@@ -461,6 +526,11 @@ def score_themes(
         The ``sentences`` table, needed with ``exclude_kinds``.
     exclude_kinds : tuple of str
         Sentence kinds whose text is left out of the evidence (e.g. comment, citation).
+    dtm : DocumentTermMatrix or None
+        TF-IDF of the sections, for the guided topic model; None uses lexical evidence only.
+    random_state : int
+        Seed of the guided topic model. Pass an int for reproducible output across multiple
+        calls.
 
     Returns
     -------
@@ -471,6 +541,7 @@ def score_themes(
         t[3] for theme in themes for t in theme.terms) else {}
     matcher = ThemeMatcher(themes)
     excluded = _excluded_spans(sentences, exclude_kinds)
+    shares = model_evidence(dtm, themes, random_state)[0] if dtm is not None else {}
     rows = []
     for section in sections.itertuples(index=False):
         offset = section.char_start
@@ -480,12 +551,25 @@ def score_themes(
             text = _blank(text, offset, excluded[section.section_id])
         pos_at = {b - offset: p for b, p in pos_by_section.get(section.section_id, {}).items()}
         scores = score_section(text, bounds, matcher, pos_at)
-        for theme in themes:  # taxonomy order, for stable output
-            if theme.id in scores:
-                score, counts = scores[theme.id]
-                score = round(score, DECIMALS)
-                if score >= min_score:
-                    rows.append((section.section_id, theme.id, score, format_evidence(counts)))
+        model = shares.get(section.section_id)
+        for index, theme in enumerate(themes):  # taxonomy order, for stable output
+            lexical, counts = scores.get(theme.id, (0.0, {}))
+            share = float(model[index]) if model is not None else 0.0
+            boost = MODEL_WEIGHT * share
+            if boost < MODEL_EVIDENCE_MIN or (
+                lexical <= LEXICAL_FLOOR and not (lexical == 0 and share >= MODEL_ONLY_SHARE)
+            ):
+                boost = 0.0
+            score = round(1.0 - (1.0 - lexical) * (1.0 - boost), DECIMALS)
+            if score < min_score or score == 0:
+                continue
+            used_model = boost >= MODEL_EVIDENCE_MIN
+            method = "both" if counts and used_model else ("lexicon" if counts else "model")
+            evidence = format_evidence(counts)
+            if used_model:
+                evidence = f"{evidence}; " if evidence else ""
+                evidence += f"[topic {model[index]:.2f}]"
+            rows.append((section.section_id, theme.id, score, evidence, method))
     section_themes = pd.DataFrame(rows, columns=SECTION_THEME_COLUMNS)
 
     lengths = sections.set_index("section_id")["text"].str.len()

@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
 
@@ -36,7 +37,58 @@ def default_n_topics(n_documents: int) -> int:
     return max(1, min(n_documents, max(2, min(30, round(math.sqrt(n_documents))))))
 
 
-class TopicModel:
+class _BaseNMF:
+    """Shared fitting logic: run scikit-learn's NMF, record convergence, normalise topics."""
+
+    random_state: int
+    max_iter: int
+
+    def fit(self, X):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_documents, n_terms)
+
+        Returns
+        -------
+        self
+        """
+        self.fit_transform(X)
+        return self
+
+    def _fit_nmf(self, X, n_components: int, init: str, W=None, H=None) -> np.ndarray:
+        self._nmf = NMF(
+            n_components=n_components, init=init, random_state=self.random_state,
+            max_iter=self.max_iter, tol=1e-4,
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            W_fit = self._nmf.fit_transform(X, W=W, H=H)
+        # Tiny corpora (k close to the number of documents) hit max_iter; say so, don't warn.
+        self.converged_ = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        self.n_iter_ = self._nmf.n_iter_
+        H_fit = self._nmf.components_
+        totals = H_fit.sum(axis=1, keepdims=True)
+        totals[totals == 0] = 1.0
+        self.components_ = H_fit / totals
+        return W_fit
+
+    def transform(self, X) -> np.ndarray:
+        """Document-topic weights of new documents.
+
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_documents, n_terms)
+
+        Returns
+        -------
+        W : ndarray of shape (n_documents, n_topics_)
+        """
+        return self._nmf.transform(X)
+
+
+class TopicModel(_BaseNMF):
     """Non-negative matrix factorisation of a TF-IDF matrix, ``X ~ W @ H``.
 
     Parameters
@@ -68,20 +120,6 @@ class TopicModel:
         self.random_state = random_state
         self.max_iter = max_iter
 
-    def fit(self, X) -> TopicModel:
-        """Fit the model.
-
-        Parameters
-        ----------
-        X : sparse matrix of shape (n_documents, n_terms)
-
-        Returns
-        -------
-        self
-        """
-        self.fit_transform(X)
-        return self
-
     def fit_transform(self, X) -> np.ndarray:
         """Fit the model and return document-topic weights.
 
@@ -97,24 +135,45 @@ class TopicModel:
         n_docs, n_terms = X.shape
         wanted = self.n_topics if self.n_topics is not None else default_n_topics(n_docs)
         self.n_topics_ = max(1, min(wanted, n_docs, n_terms))
-        self._nmf = NMF(
-            n_components=self.n_topics_, init="nndsvda", random_state=self.random_state,
-            max_iter=self.max_iter, tol=1e-4,
-        )
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            W = self._nmf.fit_transform(X)
-        # Tiny corpora (k close to the number of documents) hit max_iter; say so, don't warn.
-        self.converged_ = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
-        self.n_iter_ = self._nmf.n_iter_
-        H = self._nmf.components_
-        totals = H.sum(axis=1, keepdims=True)
-        totals[totals == 0] = 1.0
-        self.components_ = H / totals
-        return W
+        return self._fit_nmf(X, self.n_topics_, "nndsvda")
 
-    def transform(self, X) -> np.ndarray:
-        """Document-topic weights of new documents.
+
+class GuidedTopicModel(_BaseNMF):
+    """NMF whose first topics start from seed term weights (one per theme), plus free topics.
+
+    The seeded topics are initialised from the seeds (custom NMF initialisation) and then fitted
+    like any other topic, so they pick up words that co-occur with the seed terms in the corpus
+    while free topics absorb what no theme covers.
+
+    Parameters
+    ----------
+    seeds : ndarray of shape (n_seeded, n_terms)
+        Non-negative seed weights of every vocabulary term for each seeded topic.
+    n_free : int
+        Number of additional free topics (initialised by NNDSVDa on the data).
+    random_state : int
+        Determines the initialisation of the free topics. Pass an int for reproducible output
+        across multiple calls.
+    max_iter : int
+        Maximum number of NMF iterations.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_seeded + n_free, n_terms)
+        Topic-term weights, each row normalised to sum to 1; seeded topics first.
+    alignment_ : ndarray of shape (n_seeded,)
+        Cosine similarity between each fitted seeded topic and its seed: how far it drifted.
+    """
+
+    def __init__(self, seeds: np.ndarray, n_free: int = 2, *, random_state: int = 0,
+                 max_iter: int = 200) -> None:
+        self.seeds = seeds
+        self.n_free = n_free
+        self.random_state = random_state
+        self.max_iter = max_iter
+
+    def fit_transform(self, X) -> np.ndarray:
+        """Fit the model and return document-topic weights.
 
         Parameters
         ----------
@@ -122,9 +181,37 @@ class TopicModel:
 
         Returns
         -------
-        W : ndarray of shape (n_documents, n_topics_)
+        W : ndarray of shape (n_documents, n_seeded + n_free)
         """
-        return self._nmf.transform(X)
+        from sklearn.decomposition._nmf import _initialize_nmf
+
+        seeds = np.asarray(self.seeds, dtype=np.float64)
+        n_docs = X.shape[0]
+        n_free = max(0, min(self.n_free, min(X.shape) - 1))
+        # Anchor: one pseudo-document per seed, L2-normalised like the TF-IDF rows and weighted
+        # like the documents of an average topic, so the fitted topics stay near their seeds
+        # while still absorbing co-occurring words.
+        unit = seeds / np.maximum(np.linalg.norm(seeds, axis=1, keepdims=True), 1e-12)
+        strength = np.sqrt(max(1.0, n_docs / (seeds.shape[0] + n_free)))
+        X = sp.vstack([sp.csr_matrix(X), sp.csr_matrix(unit * strength)]).tocsr()
+        scale = np.sqrt(X.mean() / max(1, seeds.shape[0] + n_free))
+        H_seed = seeds / np.maximum(seeds.max(axis=1, keepdims=True), 1e-12) * scale * 4
+        if n_free:
+            _W, H_free = _initialize_nmf(X, n_free, init="nndsvda",
+                                         random_state=self.random_state)
+            H0 = np.vstack([H_seed, H_free])
+        else:
+            H0 = H_seed
+        H0 = np.maximum(H0, 1e-6)
+        # Start documents on the topics whose terms they contain.
+        W0 = np.asarray(X @ H0.T)
+        W0 = W0 / np.maximum(W0.sum(axis=1, keepdims=True), 1e-12) * scale * 4 + 1e-6
+        W = self._fit_nmf(X, H0.shape[0], "custom", W=W0, H=H0)[:n_docs]
+        fitted = self.components_[: seeds.shape[0]]
+        norms = np.linalg.norm(fitted, axis=1) * np.linalg.norm(seeds, axis=1)
+        self.alignment_ = np.where(norms > 0, (fitted * seeds).sum(axis=1) / np.maximum(
+            norms, 1e-12), 0.0)
+        return W
 
 
 def topic_tables(

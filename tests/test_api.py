@@ -20,7 +20,7 @@ EXPECTED_COLUMNS = {
     "topics": ["topic_id", "rank", "term", "weight"],
     "topic_summary": ["topic_id", "label", "share"],
     "section_topics": ["section_id", "topic_id", "weight"],
-    "section_themes": ["section_id", "theme_id", "score", "evidence"],
+    "section_themes": ["section_id", "theme_id", "score", "evidence", "method"],
     "article_themes": ["article_id", "theme_id", "score", "n_sections"],
     "themes": ["theme_id", "label_ja", "label_en", "n_sections"],
 }

@@ -124,7 +124,8 @@ def test_score_themes_tables(tokenizer, taxonomy):
     sections = segment(articles).sections
     tokens = tokenize(sections, tokenizer)
     section_themes, article_themes, themes = score_themes(sections, tokens, taxonomy)
-    assert list(section_themes.columns) == ["section_id", "theme_id", "score", "evidence"]
+    assert list(section_themes.columns) == [
+        "section_id", "theme_id", "score", "evidence", "method"]
     assert list(article_themes.columns) == ["article_id", "theme_id", "score", "n_sections"]
     assert list(themes.columns) == ["theme_id", "label_ja", "label_en", "n_sections"]
     assert section_themes["theme_id"].tolist() == ["sofa"]
