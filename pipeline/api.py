@@ -16,7 +16,7 @@ from . import __version__
 from .config import DEFAULT_STOPWORDS, Config
 from .ingest import Skipped, ingest
 from .segment import segment
-from .themes import load_taxonomy, score_themes
+from .themes import load_themes, score_themes
 from .tokenize import Tokenizer, dictionary_version, load_wordlist, tokenize
 from .topics import topic_tables
 from .vectorize import vectorize
@@ -139,7 +139,7 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
     config = config or Config()
     timer = _StageTimer(progress)
     with timer("ingest"):
-        taxonomy = load_taxonomy(config.themes_path)  # fail fast, before the slow stages
+        taxonomy = load_themes(config.themes_path, config.themes_add)  # fail fast
         stopwords = None
         if config.stopwords is not None:
             stopwords = load_wordlist(config.stopwords) | load_wordlist(DEFAULT_STOPWORDS)

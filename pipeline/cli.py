@@ -14,7 +14,7 @@ from . import __version__
 from .api import STAGES, Result, run
 from .config import Config
 from .errors import JTopicsError
-from .themes import load_taxonomy
+from .themes import load_themes
 
 app = typer.Typer(
     add_completion=False,
@@ -62,6 +62,10 @@ def run_command(
     themes: Annotated[
         Path | None, typer.Option(help="Theme taxonomy TOML replacing the shipped one.")
     ] = None,
+    themes_add: Annotated[
+        list[Path] | None,
+        typer.Option("--themes-add", help="Taxonomy files extending the taxonomy."),
+    ] = None,
     format: Annotated[
         str, typer.Option("--format", help="Table format: csv, parquet or both.")
     ] = "csv",
@@ -91,7 +95,8 @@ def run_command(
     try:
         config = Config(
             inputs=tuple(str(p) for p in inputs or ()), out=out, n_topics=topics, seed=seed,
-            themes=themes, formats=format, min_score=min_score, top_terms=top_terms,
+            themes=themes, themes_add=tuple(themes_add or ()), formats=format,
+            min_score=min_score, top_terms=top_terms,
             stopwords=stopwords, id_col=id_col, text_col=text_col, title_col=title_col,
             date_col=date_col, url_col=url_col, exclude_kinds=exclude_kinds, strict=strict,
             quiet=quiet,
@@ -150,15 +155,27 @@ def _print_summary(result: Result) -> None:
                  f"{len(result.skipped)} skipped, {total:.1f} s")
 
 
-@app.command("themes")
+themes_app = typer.Typer(
+    help="The theme taxonomy: list it (no subcommand) or check it.", no_args_is_help=False
+)
+app.add_typer(themes_app, name="themes")
+
+
+@themes_app.callback(invoke_without_command=True)
 def themes_command(
+    ctx: typer.Context,
     themes: Annotated[
         Path | None, typer.Option(help="Taxonomy TOML to list (default: the shipped one).")
     ] = None,
+    themes_add: Annotated[
+        list[Path] | None, typer.Option("--themes-add", help="Taxonomy files extending it.")
+    ] = None,
 ) -> None:
     """List the theme taxonomy: ids, labels and terms."""
+    if ctx.invoked_subcommand is not None:
+        return
     try:
-        taxonomy = load_taxonomy(themes or Config().themes_path)
+        taxonomy = load_themes(themes or Config().themes_path, tuple(themes_add or ()))
     except JTopicsError as exc:
         raise _fail(exc) from None
     table = Table(title="Theme taxonomy", title_justify="left")
@@ -169,6 +186,89 @@ def themes_command(
         more = len(theme.terms) - 8
         table.add_row(theme.id, theme.label_ja, theme.label_en,
                       terms + (f" (+{more})" if more > 0 else ""))
+    stdout.print(table)
+
+
+@themes_app.command("check")
+def themes_check_command(
+    file: Annotated[
+        Path | None, typer.Argument(help="Taxonomy TOML (default: the shipped one).")
+    ] = None,
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="A corpus to count the terms in (optional)."),
+    ] = None,
+    id_col: Annotated[str | None, typer.Option(help="Id column of tabular inputs.")] = None,
+    text_col: Annotated[str | None, typer.Option(help="Text column of tabular inputs.")] = None,
+    all_terms: Annotated[
+        bool, typer.Option("--all", help="List every term, not only the problems.")
+    ] = False,
+) -> None:
+    """Validate a taxonomy; show how each term is split; flag terms that cannot match."""
+    from .ingest import ingest
+    from .segment import segment
+    from .themes import check_taxonomy
+    from .tokenize import Tokenizer, tokenize
+
+    try:
+        taxonomy = load_themes(file or Config().themes_path)
+        tokenizer = Tokenizer()
+        sections = tokens = None
+        if inputs:
+            config = Config(inputs=tuple(str(p) for p in inputs), id_col=id_col,
+                            text_col=text_col)
+            articles, _ = ingest(config.input_paths, columns=config.table_columns)
+            sections = segment(articles).sections
+            tokens = tokenize(sections, tokenizer)
+        report = check_taxonomy(taxonomy, tokenizer, sections, tokens)
+    except JTopicsError as exc:
+        raise _fail(exc) from None
+    shown = report if all_terms else report[report["status"] != "ok"]
+    table = Table(title=f"Taxonomy check: {file or 'shipped taxonomy'}", title_justify="left")
+    for column in report.columns:
+        table.add_column(column)
+    for row in shown.itertuples(index=False):
+        table.add_row(*["" if v is None else str(v) for v in row])
+    stdout.print(table)
+    never = int(report["status"].str.startswith("never").sum())
+    absent = int((report["status"] == "not in corpus").sum())
+    stdout.print(f"{len(taxonomy)} themes, {len(report)} terms: {never} can never match, "
+                 f"{absent} not in the corpus")
+    if never:
+        raise typer.Exit(code=1)
+
+
+@app.command("kwic")
+def kwic_command(
+    term: Annotated[str, typer.Argument(help="The term to show in context.")],
+    inputs: Annotated[
+        list[Path] | None, typer.Argument(help="Inputs (default: the bundled seeds/).")
+    ] = None,
+    width: Annotated[int, typer.Option(help="Characters of context on each side.")] = 20,
+    id_col: Annotated[str | None, typer.Option(help="Id column of tabular inputs.")] = None,
+    text_col: Annotated[str | None, typer.Option(help="Text column of tabular inputs.")] = None,
+) -> None:
+    """Keyword in context: every occurrence of TERM with its left and right context."""
+    from .ingest import ingest
+    from .segment import segment
+    from .themes import kwic
+    from .tokenize import tokenize
+
+    try:
+        config = Config(inputs=tuple(str(p) for p in inputs or ()), id_col=id_col,
+                        text_col=text_col)
+        articles, _ = ingest(config.input_paths, columns=config.table_columns)
+        sections = segment(articles).sections
+        lines = kwic(sections, tokenize(sections), term, width)
+    except JTopicsError as exc:
+        raise _fail(exc) from None
+    table = Table(title=f"KWIC: {term} ({len(lines)})", title_justify="left")
+    table.add_column("section_id")
+    table.add_column("left", justify="right")
+    table.add_column("term", style="bold")
+    table.add_column("right")
+    for row in lines.itertuples(index=False):
+        table.add_row(row.section_id, row.left, row.term, row.right)
     stdout.print(table)
 
 
@@ -205,8 +305,7 @@ def evaluate_command(
         if pred is not None:
             sections = _read_output_table(pred, "sections")
             section_themes = _read_output_table(pred, "section_themes")
-            theme_ids = list(load_taxonomy(themes or Config().themes_path))
-            theme_ids = [t.id for t in theme_ids]
+            theme_ids = [t.id for t in load_themes(themes or Config().themes_path)]
             target = report or pred / "evaluation.csv"
         else:
             config = Config(

@@ -50,6 +50,8 @@ class Config:
         across multiple calls.
     themes : Path or None
         Theme taxonomy TOML replacing the shipped one.
+    themes_add : tuple of Path
+        Taxonomy files extending the taxonomy (new themes, or more terms for known ones).
     formats : {'csv', 'parquet', 'both'}
         Table file formats to write.
     min_score : float
@@ -76,6 +78,7 @@ class Config:
     n_topics: int | None = None
     seed: int = 0
     themes: Path | None = None
+    themes_add: tuple[Path, ...] = ()
     formats: str = "csv"
     min_score: float = 0.5
     top_terms: int = 10
@@ -96,6 +99,7 @@ class Config:
         "n_topics": [Interval(Integral, 1, 1000), NoneValue()],
         "seed": [Interval(Integral, 0, 2**32 - 1)],
         "themes": [InstanceOf(Path, "a path"), NoneValue()],
+        "themes_add": [InstanceOf(tuple, "a tuple of paths")],
         "formats": [Options(frozenset({"csv", "parquet", "both"}))],
         "min_score": [Interval(Real, 0.0, 1.0)],
         "top_terms": [Interval(Integral, 1, 1000)],
@@ -121,6 +125,10 @@ class Config:
                 self.exclude_kinds)
             object.__setattr__(self, "exclude_kinds",
                                tuple(k.strip() for k in kinds if k.strip()))
+        if isinstance(self.themes_add, (list, str, Path)):
+            seq = [self.themes_add] if isinstance(self.themes_add, (str, Path)) else (
+                self.themes_add)
+            object.__setattr__(self, "themes_add", tuple(Path(p) for p in seq))
         for name in ("out", "themes", "stopwords"):
             value = getattr(self, name)
             if isinstance(value, str):

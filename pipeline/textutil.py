@@ -32,7 +32,9 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
 
     NFKC per character (full-width Latin and digits to ASCII, half-width kana to full width,
     unusual spaces to a plain space), zero-width characters dropped, runs of a long-vowel or
-    wave mark collapsed to one (すごーーい -> すごーい), ASCII letters in lower case.
+    wave mark collapsed to one (すごーーい -> すごーい), a katakana word's final long-vowel
+    mark dropped (セキュリティー -> セキュリティ, the JIS-style spelling), ASCII letters in
+    lower case.
     ``starts[i]`` is the offset in the normalised text of original character ``i``;
     ``starts[len(text)]`` is its length. The original text is never changed.
     """
@@ -41,10 +43,14 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     pos = 0
     previous = ""
     previous_char = ""
-    for ch in text:
+    for index, ch in enumerate(text):
         starts.append(pos)
         if ch in _ZERO_WIDTH:
             continue
+        if ch in "ーｰ" and _is_katakana(previous_char) and not _is_katakana(
+            text[index + 1] if index + 1 < len(text) else ""
+        ):
+            continue  # word-final long mark: セキュリティー and セキュリティ are one word
         if ch in _HALF_WIDTH_VOICING and pieces:
             # ｶﾞ is one kana: compose it with the character before (same normalised length).
             composed = unicodedata.normalize("NFKC", previous_char + ch)
@@ -63,6 +69,10 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
         previous = norm
     starts.append(pos)
     return "".join(pieces), starts
+
+
+def _is_katakana(ch: str) -> bool:
+    return bool(ch) and ("\u30a1" <= ch <= "\u30fa" or "\uff66" <= ch <= "\uff9d" or ch in "ーｰ")
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")

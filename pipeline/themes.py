@@ -101,6 +101,10 @@ class Rule:
                             group_hits.append((start, end, term))
                 if not group_hits:
                     break
+                # within a group, a term inside a longer hit (米軍 in 在日米軍) is not separate
+                group_hits = [h for h in group_hits if not any(
+                    o[0] <= h[0] and h[1] <= o[1] and (o[1] - o[0]) > (h[1] - h[0])
+                    for o in group_hits)]
                 hits.append(group_hits)
             else:
                 combo = self._combination(hits, sorted_bounds)
@@ -148,6 +152,14 @@ class Theme:
 def normalize_term(text: str) -> str:
     """The matching form of a term: the same normalisation as the text it is matched in."""
     return normalize_with_offsets(text)[0]
+
+
+def load_themes(path: Path, additions: tuple[Path, ...] = ()) -> tuple[Theme, ...]:
+    """The taxonomy at ``path`` extended by each file in ``additions`` (see merge_taxonomies)."""
+    themes = load_taxonomy(path)
+    for extra in additions:
+        themes = merge_taxonomies(themes, load_taxonomy(extra))
+    return themes
 
 
 def load_taxonomy(path: Path) -> tuple[Theme, ...]:
@@ -596,3 +608,158 @@ def score_themes(
         columns=THEME_COLUMNS,
     )
     return section_themes, article_themes, themes_table
+
+
+def merge_taxonomies(base: tuple[Theme, ...], extra: tuple[Theme, ...]) -> tuple[Theme, ...]:
+    """``base`` extended by ``extra``: a theme with a known id adds its terms (a repeated term
+    takes the new weight), patterns, exclusions and rules; a new id is appended."""
+    merged = {theme.id: theme for theme in base}
+    order = [theme.id for theme in base]
+    for theme in extra:
+        if theme.id not in merged:
+            merged[theme.id] = theme
+            order.append(theme.id)
+            continue
+        old = merged[theme.id]
+        terms = {t[0] + "@" + (t[3] or ""): t for t in old.terms}
+        terms.update({t[0] + "@" + (t[3] or ""): t for t in theme.terms})
+        merged[theme.id] = Theme(
+            id=old.id, label_ja=old.label_ja, label_en=old.label_en,
+            description=old.description,
+            terms=tuple(sorted(terms.values(), key=lambda t: (-len(t[0]), t[0]))),
+            patterns=old.patterns + theme.patterns,
+            exclude=tuple(dict.fromkeys(old.exclude + theme.exclude)),
+            rules=old.rules + theme.rules,
+        )
+    return tuple(merged[i] for i in order)
+
+
+CHECK_COLUMNS = ["theme_id", "term", "split", "status", "occurrences"]
+
+
+def check_taxonomy(
+    themes: tuple[Theme, ...], tokenizer, sections: pd.DataFrame | None = None,
+    tokens: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Diagnose every term: how the tokenizer splits it, whether it can match at all, and (with
+    a corpus) how often it occurs.
+
+    ``status`` is ``ok``, ``never matches: …`` (the tokenizer does not put a boundary at the
+    term's edges in running text, or never gives it the required part of speech) or
+    ``not in corpus``.
+
+    Returns
+    -------
+    DataFrame of shape (n_terms, 5)
+        theme_id, term, split (morphemes joined by ``|``), status, occurrences (None without
+        a corpus).
+    """
+    texts: list[tuple[str, set[int]]] | None = None
+    if sections is not None and tokens is not None:
+        texts = []
+        boundaries = _boundaries(tokens)
+        for section in sections.itertuples(index=False):
+            offset = section.char_start
+            norm, starts = normalize_with_offsets(section.analysis_text)
+            bounds = {starts[b - offset] for b in boundaries.get(section.section_id, ())
+                      if 0 <= b - offset < len(starts)}
+            texts.append((norm, bounds))
+    rows = []
+    for theme in themes:
+        for term, _weight, display, pos in theme.terms:
+            label = display + (f"@{pos}" if pos else "")
+            split, problem = _diagnose(tokenizer, display, pos)
+            occurrences = None
+            if texts is not None:
+                occurrences, inside = _occurrences(term, texts)
+                if not problem and occurrences == 0 and inside:
+                    problem = (f"occurs {len(inside)}× only inside longer words "
+                               f"(e.g. {inside[0]})")
+            if problem:
+                status = f"never matches: {problem}"
+            elif occurrences == 0:
+                status = "not in corpus"
+            else:
+                status = "ok"
+            rows.append((theme.id, label, split, status, occurrences))
+        for rule in theme.rules:
+            for group in rule.groups:
+                for term in group:
+                    split, problem = _diagnose(tokenizer, term, None)
+                    status = f"never matches: {problem}" if problem else "ok"
+                    rows.append((theme.id, f"rule: {term}", split, status, None))
+    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+def _occurrences(term: str, texts: list[tuple[str, set[int]]]) -> tuple[int, list[str]]:
+    """Matches on token boundaries, and the contexts of occurrences that are not."""
+    matched = 0
+    inside: list[str] = []
+    for norm, bounds in texts:
+        for start in _find_all(norm, term):
+            end = start + len(term)
+            if start in bounds and end in bounds:
+                matched += 1
+            else:
+                inside.append(norm[max(0, start - 2) : end + 2])
+    return matched, inside
+
+
+# Running text a term is tried in: after a noun and a particle, at a sentence start, and
+# between particles. A term must start and end on morpheme boundaries in them to match.
+_CONTEXTS = ("これは{}です。", "その{}を見た。", "。{}の問題", "政府の{}と")
+
+
+def _diagnose(tokenizer, term: str, pos: str | None) -> tuple[str, str]:
+    split = "|".join(m[0] for m in tokenizer.morphemes(term))
+    failures = []
+    for context in _CONTEXTS:
+        text = context.format(term)
+        start = text.index(term)
+        end = start + len(term)
+        morphemes = tokenizer.morphemes(text)
+        starts = {m[5] for m in morphemes}
+        ends = {m[5] + len(m[0]) for m in morphemes}
+        if start in starts and end in ends:
+            if pos is not None:
+                first = next(m for m in morphemes if m[5] == start)
+                if first[1] != pos:
+                    return split, f"tagged {first[1]}, not {pos}"
+            return split, ""
+        failures.append("|".join(m[0] for m in morphemes))
+    return split, f"the tokenizer splits across its edges in running text ({failures[0]})"
+
+
+KWIC_COLUMNS = ["section_id", "left", "term", "right", "char_start"]
+
+
+def kwic(sections: pd.DataFrame, tokens: pd.DataFrame, term: str, width: int = 20) -> pd.DataFrame:
+    """Keyword in context: every occurrence of ``term`` (normalised, on token boundaries).
+
+    Returns
+    -------
+    DataFrame of shape (n_occurrences, 5)
+        section_id, left context, the term as written, right context, char_start (offset of
+        the occurrence in the article text).
+    """
+    needle = normalize_term(term.strip())
+    boundaries = _boundaries(tokens)
+    rows = []
+    if not needle:
+        return pd.DataFrame(rows, columns=KWIC_COLUMNS)
+    for section in sections.itertuples(index=False):
+        text = section.analysis_text
+        offset = section.char_start
+        norm, starts = normalize_with_offsets(text)
+        bounds = {starts[b - offset] for b in boundaries.get(section.section_id, ())
+                  if 0 <= b - offset < len(starts)}
+        for start in _find_all(norm, needle):
+            end = start + len(needle)
+            if start not in bounds or end not in bounds:
+                continue
+            first = bisect.bisect_left(starts, start)
+            last = bisect.bisect_left(starts, end)
+            left = text[max(0, first - width):first].replace("\n", " ")
+            right = text[last:last + width].replace("\n", " ")
+            rows.append((section.section_id, left, text[first:last], right, offset + first))
+    return pd.DataFrame(rows, columns=KWIC_COLUMNS)

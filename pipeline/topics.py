@@ -194,18 +194,25 @@ class GuidedTopicModel(_BaseNMF):
         unit = seeds / np.maximum(np.linalg.norm(seeds, axis=1, keepdims=True), 1e-12)
         strength = np.sqrt(max(1.0, n_docs / (seeds.shape[0] + n_free)))
         X = sp.vstack([sp.csr_matrix(X), sp.csr_matrix(unit * strength)]).tocsr()
-        scale = np.sqrt(X.mean() / max(1, seeds.shape[0] + n_free))
-        H_seed = seeds / np.maximum(seeds.max(axis=1, keepdims=True), 1e-12) * scale * 4
+        # Seeded topics start at their unit seed vectors, documents at their projections.
+        H_seed = np.maximum(unit, 1e-6)
+        W_seed = np.asarray(X @ unit.T)
         if n_free:
-            _W, H_free = _initialize_nmf(X, n_free, init="nndsvda",
-                                         random_state=self.random_state)
-            H0 = np.vstack([H_seed, H_free])
+            # Free topics start from the documents the seeds explain least (weighted by the
+            # share of each document outside its best seed), so they pick up what no theme
+            # covers instead of competing with the seeds for their own documents.
+            row_norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+            best = W_seed.max(axis=1) / np.maximum(row_norms, 1e-12)
+            unexplained = np.clip(1.0 - best**2, 0.0, 1.0)
+            weighted = sp.diags(unexplained) @ X
+            if weighted.nnz == 0 or not np.any(unexplained > 0):
+                weighted = X
+            W_free, H_free = _initialize_nmf(sp.csr_matrix(weighted), n_free, init="nndsvda",
+                                             random_state=self.random_state)
+            H0 = np.vstack([H_seed, np.maximum(H_free, 1e-6)])
+            W0 = np.hstack([W_seed, W_free]) + 1e-6
         else:
-            H0 = H_seed
-        H0 = np.maximum(H0, 1e-6)
-        # Start documents on the topics whose terms they contain.
-        W0 = np.asarray(X @ H0.T)
-        W0 = W0 / np.maximum(W0.sum(axis=1, keepdims=True), 1e-12) * scale * 4 + 1e-6
+            H0, W0 = H_seed, W_seed + 1e-6
         W = self._fit_nmf(X, H0.shape[0], "custom", W=W0, H=H0)[:n_docs]
         fitted = self.components_[: seeds.shape[0]]
         norms = np.linalg.norm(fitted, axis=1) * np.linalg.norm(seeds, axis=1)

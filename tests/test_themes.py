@@ -161,3 +161,202 @@ def test_seed_sections_get_the_themes_a_reader_sees(seeds_result):
     tagged = seeds_result.section_themes.groupby("section_id")["theme_id"].apply(set)
     for section_id, expected in SEED_EXPECTATIONS.items():
         assert expected <= tagged.get(section_id, set()), section_id
+
+
+# --- rules, parts of speech, merging ---------------------------------------------------------
+
+RULE_TOML = """
+[[theme]]
+id = "burden"
+label_ja = "負担"
+label_en = "Burden"
+[theme.terms]
+"思いやり予算" = 1.0
+"攻撃@動詞" = 1.0
+[[theme.rules]]
+all = [["米軍", "在日米軍"], ["経費", "費用"]]
+weight = 0.8
+[[theme.rules]]
+all = [["日本"], ["負担"]]
+within = 2
+ordered = true
+weight = 0.8
+"""
+
+
+def test_co_occurrence_rules_need_every_group_in_one_sentence(tmp_path, tokenizer):
+    themes = load_taxonomy(write_toml(tmp_path, RULE_TOML))
+    same = scores(tokenizer, themes, "在日米軍の経費が増えた。")
+    assert same["burden"][1] == {"在日米軍+経費": 1}
+    apart = scores(tokenizer, themes, "在日米軍が来た。経費が増えた。")
+    assert "burden" not in apart
+
+
+def test_ordered_window_rule(tmp_path, tokenizer):
+    themes = load_taxonomy(write_toml(tmp_path, RULE_TOML))
+    assert scores(tokenizer, themes, "日本の負担が重い。")["burden"][1] == {"日本+負担": 1}
+    # wrong order, and too far apart
+    assert "burden" not in scores(tokenizer, themes, "負担を日本が担う。")
+    assert "burden" not in scores(tokenizer, themes, "日本が長年にわたり担ってきた重い負担。")
+
+
+def test_part_of_speech_restricted_term(tmp_path, tokenizer):
+    from pipeline.themes import _token_pos
+
+    themes = load_taxonomy(write_toml(tmp_path, RULE_TOML))
+    text = "敵が攻撃を始めた。"
+    tokens = pd.DataFrame(
+        [("s", start, pos, parts) for _s, _t, pos, _d, start, _e, _c, parts
+         in tokenizer.tokens(text)],
+        columns=["section_id", "char_start", "pos", "parts"],
+    )
+    pos_at = _token_pos(tokens)["s"]
+    result = score_section(text, boundaries(tokenizer, text), themes, pos_at)
+    assert "burden" not in result  # 攻撃 here is a noun
+
+
+def test_unknown_part_of_speech_is_reported(tmp_path):
+    path = write_toml(tmp_path, RULE_TOML.replace("攻撃@動詞", "攻撃@verb"))
+    with pytest.raises(TaxonomyError, match="unknown part of speech 'verb'"):
+        load_taxonomy(path)
+
+
+def test_themes_add_extends_and_appends(tmp_path):
+    from pipeline.themes import load_themes
+
+    extra = write_toml(tmp_path, """
+[[theme]]
+id = "sofa"
+label_ja = "x"
+label_en = "x"
+[theme.terms]
+"地位協定" = 0.5
+"米軍属" = 0.9
+[[theme]]
+id = "taiwan"
+label_ja = "台湾"
+label_en = "Taiwan"
+[theme.terms]
+"台湾有事" = 1.0
+""")
+    themes = load_themes(DEFAULT_THEMES, (extra,))
+    assert [t.id for t in themes] == [*THEME_IDS, "taiwan"]
+    sofa = {t[2]: t[1] for t in next(t for t in themes if t.id == "sofa").terms}
+    assert sofa["地位協定"] == 0.5 and sofa["米軍属"] == 0.9 and sofa["日米地位協定"] == 1.0
+
+
+# --- guided topic model --------------------------------------------------------------------
+
+def test_seed_matrix_seeds_vocabulary_terms_containing_theme_terms(taxonomy):
+    from pipeline.themes import seed_matrix
+
+    vocabulary = ["日米地位協定", "関税", "天気", "自動車関税"]
+    seeds = seed_matrix(taxonomy, vocabulary)
+    ids = [t.id for t in taxonomy]
+    assert seeds.shape == (16, 4)
+    assert seeds[ids.index("sofa"), 0] == 1.0
+    assert seeds[ids.index("tariffs"), 1] == 1.0 and seeds[ids.index("tariffs"), 3] == 1.0
+    assert seeds[:, 2].sum() == 0
+
+
+def test_guided_topics_stay_on_their_seeds_and_learn_co_occurring_words():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from pipeline.topics import GuidedTopicModel
+
+    rng = np.random.default_rng(0)
+    # Theme A: seed terms 0-2 plus term 3 that always comes with them; theme B: 4-6; a third
+    # cluster (8-11) that no seed covers, for the free topic.
+    docs = []
+    for k in range(60):
+        row = rng.uniform(0, 0.05, 12)
+        block = [[0, 1, 2, 3], [4, 5, 6], [8, 9, 10, 11]][k % 3]
+        row[block] += rng.uniform(0.5, 1.0, len(block))
+        docs.append(row / np.linalg.norm(row))
+    seeds = np.zeros((2, 12))
+    seeds[0, [0, 1, 2]] = 1.0
+    seeds[1, [4, 5, 6]] = 1.0
+    model = GuidedTopicModel(seeds, n_free=1, random_state=0)
+    W = model.fit_transform(sp.csr_matrix(np.array(docs)))
+    H = model.components_
+    assert W.shape == (60, 3)
+    assert (model.alignment_ > 0.9).all()
+    assert H[0, 3] > 0.1 and H[1, 3] < 0.01  # topic A learned its co-occurring word
+    assert H[2, 8:].sum() > 0.9  # the free topic took the uncovered cluster
+    assert (W[0::3, 0] > 2 * W[0::3, 1:].max(axis=1)).all()
+    assert (W[1::3, 1] > 2 * W[1::3, [0, 2]].max(axis=1)).all()
+
+
+def test_model_corroborates_but_one_weak_term_is_not_enough(tokenizer, taxonomy):
+    import numpy as np
+
+    from pipeline import themes as module
+    from pipeline.segment import segment
+    from pipeline.tokenize import tokenize
+
+    articles = pd.DataFrame({"article_id": ["a", "b"], "published": ["", ""], "text": [
+        "日本は米軍の駐留を受け入れている。", "韓国との関係が改善した。"]})
+    sections = segment(articles).sections
+    tokens = tokenize(sections, tokenizer)
+    ids = [t.id for t in taxonomy]
+    shares = {sid: np.zeros(len(ids)) for sid in sections["section_id"]}
+    shares["a#0"][ids.index("us_bases")] = 0.8  # 米軍 (0.6) + 駐留 (0.6): above the floor
+    shares["b#0"][ids.index("indo_pacific")] = 0.95  # 韓国 (0.5) alone: below it
+
+    original = module.model_evidence
+    module.model_evidence = lambda *args, **kwargs: (shares, np.ones(len(ids)))
+    try:
+        tagged, _, _ = score_themes(sections, tokens, taxonomy, dtm=object())
+    finally:
+        module.model_evidence = original
+    rows = tagged.set_index(["section_id", "theme_id"])
+    assert rows.loc[("a#0", "us_bases"), "method"] == "both"
+    assert rows.loc[("a#0", "us_bases"), "evidence"].endswith("[topic 0.80]")
+    assert ("b#0", "indo_pacific") not in rows.index
+
+
+# --- check and kwic ------------------------------------------------------------------------
+
+def test_check_flags_fragments_wrong_pos_and_absent_terms(tmp_path, tokenizer, seeds_result):
+    from pipeline.themes import check_taxonomy
+
+    themes = load_taxonomy(write_toml(tmp_path, """
+[[theme]]
+id = "x"
+label_ja = "x"
+label_en = "x"
+[theme.terms]
+"米軍基" = 1.0
+"攻撃@動詞" = 0.5
+"防衛費" = 1.0
+"存在しない語" = 1.0
+"""))
+    report = check_taxonomy(themes, tokenizer, seeds_result.sections, seeds_result.tokens)
+    status = report.set_index("term")["status"]
+    assert status["米軍基"].startswith("never matches: occurs 8× only inside longer words")
+    assert status["攻撃@動詞"] == "never matches: tagged 名詞, not 動詞"
+    assert status["防衛費"] == "ok"
+    assert status["存在しない語"] == "not in corpus"
+    assert report.set_index("term").loc["防衛費", "split"] == "防衛|費"
+
+
+def test_shipped_taxonomy_has_no_term_that_can_never_match(tokenizer, taxonomy):
+    from pipeline.themes import check_taxonomy
+
+    report = check_taxonomy(taxonomy, tokenizer)
+    assert not report["status"].str.startswith("never").any(), report[report["status"] != "ok"]
+
+
+def test_kwic_lines(seeds_result):
+    from pipeline.themes import kwic
+
+    lines = kwic(seeds_result.sections, seeds_result.tokens, "地位協定", width=5)
+    assert list(lines.columns) == ["section_id", "left", "term", "right", "char_start"]
+    assert len(lines) == 13
+    assert (lines["term"] == "地位協定").all()
+    assert lines["right"].str.len().max() <= 5
+    texts = seeds_result.articles.set_index("article_id")["text"]
+    article_of = seeds_result.sections.set_index("section_id")["article_id"]
+    for row in lines.itertuples():
+        assert texts[article_of[row.section_id]][row.char_start:].startswith("地位協定")
