@@ -143,6 +143,9 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
         stopwords = None
         if config.stopwords is not None:
             stopwords = load_wordlist(config.stopwords) | load_wordlist(DEFAULT_STOPWORDS)
+        terms = [t[2] for theme in taxonomy for t in theme.terms]
+        if config.terms is not None:
+            terms += sorted(load_wordlist(config.terms))
         articles, skipped = ingest(config.input_paths, strict=config.strict,
                                    columns=config.table_columns)
     with timer("segment"):
@@ -150,7 +153,9 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
         counts = sections.groupby("article_id").size()
         articles["n_sections"] = articles["article_id"].map(counts).fillna(0).astype("int64")
     with timer("tokenize"):
-        tokens = tokenize(sections, Tokenizer(stopwords))
+        workers = config.workers_for(int(sections["text"].str.len().sum()))
+        tokens = tokenize(sections, Tokenizer(stopwords, terms), workers=workers,
+                          cache=config.cache)
     with timer("vectorize"):
         dtm = vectorize(tokens, sections)
     with timer("topics"):

@@ -76,6 +76,17 @@ def run_command(
     stopwords: Annotated[
         Path | None, typer.Option(help="Extra stopwords, one a line.")
     ] = None,
+    terms: Annotated[
+        Path | None, typer.Option(help="Terms always kept as one token, one a line.")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Tokenizer processes (default: all cores for large inputs)."),
+    ] = None,
+    cache: Annotated[
+        Path, typer.Option(help="Token cache folder.")
+    ] = Path("data/cache"),
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the cache.")] = False,
     id_col: Annotated[str | None, typer.Option(help="Id column of tabular inputs.")] = None,
     text_col: Annotated[
         str | None, typer.Option(help="Text column of tabular inputs (default: text/body/…).")
@@ -97,7 +108,9 @@ def run_command(
             inputs=tuple(str(p) for p in inputs or ()), out=out, n_topics=topics, seed=seed,
             themes=themes, themes_add=tuple(themes_add or ()), formats=format,
             min_score=min_score, top_terms=top_terms,
-            stopwords=stopwords, id_col=id_col, text_col=text_col, title_col=title_col,
+            stopwords=stopwords, terms=terms, workers=workers,
+            cache=None if no_cache else cache, id_col=id_col, text_col=text_col,
+            title_col=title_col,
             date_col=date_col, url_col=url_col, exclude_kinds=exclude_kinds, strict=strict,
             quiet=quiet,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from numbers import Integral, Real
 from pathlib import Path
@@ -66,6 +67,14 @@ class Config:
         No progress display and no summary.
     stopwords : Path or None
         Extra stopwords, one a line, added to the shipped list.
+    terms : Path or None
+        Terms always kept as one token, one a line (added to the taxonomy's multi-word terms).
+    workers : int or None
+        Processes for tokenisation. None: all cores for inputs over 2 million characters,
+        else 1. Results do not depend on it.
+    cache : Path or None
+        Token cache folder (keyed by text hash, dictionary version and tokenizer options);
+        None disables it.
     id_col, text_col, title_col, date_col, url_col : str or None
         Columns of tabular inputs (JSON Lines, CSV, Parquet). ``text_col`` may be omitted when
         a column is obviously the text (text, body, content, 本文…).
@@ -86,6 +95,9 @@ class Config:
     strict: bool = False
     quiet: bool = False
     stopwords: Path | None = field(default=None)
+    terms: Path | None = None
+    workers: int | None = None
+    cache: Path | None = Path("data/cache")
     id_col: str | None = None
     text_col: str | None = None
     title_col: str | None = None
@@ -107,6 +119,9 @@ class Config:
         "strict": [InstanceOf(bool, "a bool")],
         "quiet": [InstanceOf(bool, "a bool")],
         "stopwords": [InstanceOf(Path, "a path"), NoneValue()],
+        "terms": [InstanceOf(Path, "a path"), NoneValue()],
+        "workers": [Interval(Integral, 1, 256), NoneValue()],
+        "cache": [InstanceOf(Path, "a path"), NoneValue()],
         "id_col": [InstanceOf(str, "a str"), NoneValue()],
         "text_col": [InstanceOf(str, "a str"), NoneValue()],
         "title_col": [InstanceOf(str, "a str"), NoneValue()],
@@ -129,7 +144,7 @@ class Config:
             seq = [self.themes_add] if isinstance(self.themes_add, (str, Path)) else (
                 self.themes_add)
             object.__setattr__(self, "themes_add", tuple(Path(p) for p in seq))
-        for name in ("out", "themes", "stopwords"):
+        for name in ("out", "themes", "stopwords", "terms", "cache"):
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, Path(value))
@@ -139,6 +154,12 @@ class Config:
     def input_paths(self) -> tuple[str, ...]:
         """The inputs to read: the given ones, or the bundled seeds."""
         return self.inputs or (str(default_seeds_dir()),)
+
+    def workers_for(self, n_chars: int) -> int:
+        """Tokenisation processes for a corpus of ``n_chars`` characters."""
+        if self.workers is not None:
+            return self.workers
+        return max(1, os.cpu_count() or 1) if n_chars > 2_000_000 else 1
 
     @property
     def table_columns(self) -> TableColumns:

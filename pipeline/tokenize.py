@@ -1,14 +1,21 @@
 """Stage 3: sections to tokens with MeCab (fugashi's GenericTagger over unidic-lite).
 
-Each line is parsed with one MeCab call whose output format (defined in an rc file and selected
-with ``-O``, since unidic-lite's dicrc overrides ``-F``) prints only the fields we need, so no
-Python object is made per node. Morphemes are then joined into the terms analysts read:
+Speed: each text is parsed with one MeCab call (line breaks and tabs become spaces of the same
+length, so offsets hold) and an output format, defined in an rc file and selected with ``-O``
+(unidic-lite's dicrc overrides ``-F``), that prints only the needed fields. The output of a
+whole batch of texts is then turned into columns with pyarrow and numpy, so no Python object is
+made per MeCab node; only compounds are assembled in Python.
+
+Terms, the normalised forms used for modelling:
 
 * noun sequences: prefix + noun, noun + suffix and runs of nouns become one compound
   (防衛 + 費 -> 防衛費, 日米 + 地位 + 協定 -> 日米地位協定, 対 + 米 + 投資 -> 対米投資);
 * numbers keep their units and counters (5500 + 億 + ドル -> 5500億ドル, 15 + % -> 15%);
-* verbs and adjectives take their written dictionary form (orthBase), never a katakana lemma;
-* every term is NFKC-normalised (ＧＤＰ -> GDP).
+  a number never joins the noun before or after it (対米投資 | 1兆ドル);
+* multi-word terms of the theme taxonomy and of a user list (``--terms``) are always one token,
+  never split and never merged into a longer compound;
+* verbs, adjectives and auxiliaries take their written dictionary form (orthBase), never a
+  katakana lemma; every term is NFKC-normalised (ＧＤＰ -> GDP).
 
 ``tokens`` columns, one row per token in text order:
 
@@ -17,25 +24,34 @@ section_id    str
 position      int    0-based index of the token within its section
 surface       str    the text as written
 term          str    normalised form used for modelling
-pos           str    UniDic pos1 of the token (名詞 for compounds and numbers)
-pos_detail    str    UniDic pos2, ``複合`` for a compound, ``数詞`` for a number term
+pos           str    UniDic pos1 (名詞 for compounds and numbers)
+pos_detail    str    UniDic pos2; ``複合`` for a compound, ``数詞`` for a number term,
+                     ``用語`` for a listed term
 char_start    int    offset into the article's decoded text
 char_end      int
-is_content    bool   content word (noun, verb, adjective, compound) and not a stopword
+is_content    bool   content word (noun, verb, adjective, adjectival noun, compound) and not
+                     a stopword or a single kana
 parts         str    the morphemes of the token joined by ``|``
 ============  =====  ==============================================================
 """
 
 from __future__ import annotations
 
+import io
+import itertools
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from .config import DEFAULT_STOPWORDS
 from .textutil import normalize
@@ -44,18 +60,22 @@ TOKEN_COLUMNS = [
     "section_id", "position", "surface", "term", "pos", "pos_detail", "char_start", "char_end",
     "is_content", "parts",
 ]
-# MeCab's input buffer must hold a whole line in bytes; longer lines are cut at sentence ends.
+# Bumped whenever the token output for the same text and options changes (cache key).
+TOKENIZER_VERSION = "2"
+# MeCab's input buffer must hold a whole text in bytes; longer texts are cut at sentence ends.
 MAX_CHUNK_CHARS = 20_000
 _RC_FORMAT = (
-    "node-format-jtopics = %m\\t%f[0]\\t%f[1]\\t%f[2]\\t%f[10]\\n\n"
-    "unk-format-jtopics = %m\\t%f[0]\\t%f[1]\\t%f[2]\\t\\n\n"
+    "node-format-jtopics = %pS\\t%m\\t%f[0]\\t%f[1]\\t%f[2]\\t%f[10]\\n\n"
+    "unk-format-jtopics = %pS\\t%m\\t%f[0]\\t%f[1]\\t%f[2]\\t\\n\n"
     "bos-format-jtopics = \n"
     "eos-format-jtopics = EOS\\n\n"
 )
-_CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞"})
-_KANA_RE = re.compile(r"^[\u3040-\u30ff\u30fc]$")
-_SYMBOL_RE = re.compile(r"^[\W_]+$")
-_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+_FIELDS = ("space", "surface", "pos1", "pos2", "pos3", "base")
+_CONTENT_POS = ["名詞", "動詞", "形容詞", "形状詞"]
+_NOT_CONTENT_DETAIL = ["非自立可能", "副詞可能", "数詞"]
+_BASE_FORM_POS = ["動詞", "形容詞", "助動詞"]
+_SINGLE_KANA = r"^[\x{3040}-\x{30ff}]$"
+_BLANKS = str.maketrans({"\n": " ", "\r": " ", "\t": " "})
 
 _NUM, _COUNTER, _PREFIX, _SUFFIX, _NOUN, _OTHER = range(6)
 
@@ -95,9 +115,12 @@ class Tokenizer:
     ----------
     stopwords : frozenset of str or None
         Normalised terms that are never content. None uses the shipped list.
+    terms : iterable of str
+        Terms always kept as one token (multi-word taxonomy terms, a user's term list).
     """
 
-    def __init__(self, stopwords: frozenset[str] | None = None) -> None:
+    def __init__(self, stopwords: frozenset[str] | None = None,
+                 terms: Iterable[str] = ()) -> None:
         import fugashi
         import unidic_lite
 
@@ -106,176 +129,277 @@ class Tokenizer:
         self._tagger = fugashi.GenericTagger(
             f"-r {_rc_file()} -d {unidic_lite.DICDIR} -O jtopics -b {buffer_bytes}"
         )
+        self.terms = tuple(sorted({t.strip() for t in terms if len(t.strip()) > 1}))
+        self._compiled_terms: re.Pattern[str] | bool | None = False
+        self._stopword_set = pa.array(sorted(self.stopwords), type=pa.string())
+
+    @property
+    def options_key(self) -> str:
+        """What, besides the text and the dictionary, decides the tokens (for caching)."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for word in sorted(self.stopwords):
+            digest.update(word.encode() + b"\0")
+        digest.update(b"\1")
+        for term in self.terms:
+            digest.update(term.encode() + b"\0")
+        return f"v{TOKENIZER_VERSION}-{digest.hexdigest()[:16]}"
+
+    # -- MeCab --------------------------------------------------------------------------------
+
+    def _parse(self, texts: Sequence[str]) -> tuple[list[str], list[int], list[int], list[int]]:
+        """Raw MeCab rows of every text, with per-row text index and chunk offsets."""
+        outputs: list[str] = []
+        doc_of_chunk: list[int] = []
+        offset_of_chunk: list[int] = []
+        rows_of_chunk: list[int] = []
+        for doc, text in enumerate(texts):
+            for start, chunk in _chunks(_blank_breaks(text)):
+                parsed = self._tagger.parse(chunk)
+                n_rows = parsed.count("\n")  # EOS has no line break after it
+                outputs.append(parsed)
+                doc_of_chunk.append(doc)
+                offset_of_chunk.append(start)
+                rows_of_chunk.append(n_rows)
+        return outputs, doc_of_chunk, offset_of_chunk, rows_of_chunk
 
     def morphemes(self, text: str) -> list[tuple[str, str, str, str, str, int]]:
-        """MeCab morphemes of ``text`` (no line breaks) with character offsets.
+        """MeCab morphemes of ``text`` with character offsets (no joining).
 
         Returns
         -------
         list of (surface, pos1, pos2, pos3, orth_base, char_start)
         """
-        out = []
-        cursor = 0
-        for chunk_start, chunk in _chunks(text):
-            parsed = self._tagger.parse(chunk)
-            cursor = 0
-            for row in parsed.split("\n"):
-                if not row or row == "EOS":
-                    continue
-                fields = row.split("\t")
-                surface = fields[0]
-                found = chunk.find(surface, cursor)
-                if found < 0:  # MeCab never rewrites surfaces; keep going defensively
-                    continue
-                cursor = found + len(surface)
-                pos1 = fields[1]
-                if pos1 == "空白":
-                    continue
-                out.append((surface, pos1, fields[2], fields[3], fields[4], chunk_start + found))
-        return out
+        table = self._morpheme_table([text])
+        return list(zip(
+            table["surface"].to_pylist(), table["pos1"].to_pylist(), table["pos2"].to_pylist(),
+            table["pos3"].to_pylist(), table["base"].to_pylist(),
+            table["start"].to_numpy().tolist(), strict=True,
+        ))
+
+    def _morpheme_table(self, texts: Sequence[str]) -> pa.Table:
+        outputs, doc_of_chunk, offset_of_chunk, rows_of_chunk = self._parse(texts)
+        data = "".join(o[: len(o) - 3] for o in outputs).encode("utf-8")
+        if not data:
+            empty = pa.array([], pa.string())
+            return pa.table({"doc": pa.array([], pa.int64()), "surface": empty, "pos1": empty,
+                             "pos2": empty, "pos3": empty, "base": empty,
+                             "start": pa.array([], pa.int64()),
+                             "end": pa.array([], pa.int64())})
+        # Arrow's CSV reader splits MeCab's tab-separated rows in C++ (no quoting: a surface
+        # may be a lone quote mark).
+        fields = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=list(_FIELDS), block_size=1 << 26),
+            parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False,
+                                              escape_char=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(_FIELDS, pa.string()), strings_can_be_null=False,
+                quoted_strings_can_be_null=False),
+        )
+        space, surface, pos1, pos2, pos3, base = (fields[c].combine_chunks() for c in _FIELDS)
+        rows = np.asarray(rows_of_chunk)
+        doc = np.repeat(np.asarray(doc_of_chunk, dtype=np.int64), rows)
+        chunk_offset = np.repeat(np.asarray(offset_of_chunk, dtype=np.int64), rows)
+        advance = (pc.utf8_length(space).to_numpy().astype(np.int64)
+                   + pc.utf8_length(surface).to_numpy().astype(np.int64))
+        cumulative = np.cumsum(advance)
+        chunk_first = np.repeat(np.cumsum(rows) - rows, rows)
+        before_chunk = np.where(chunk_first > 0, cumulative[chunk_first - 1], 0)
+        end = chunk_offset + cumulative - before_chunk
+        start = end - pc.utf8_length(surface).to_numpy().astype(np.int64)
+        table = pa.table({"doc": doc, "surface": surface, "pos1": pos1, "pos2": pos2,
+                          "pos3": pos3, "base": base, "start": start, "end": end})
+        return table.filter(pc.not_equal(table["pos1"], "空白"))
+
+    # -- tokens ---------------------------------------------------------------------------------
+
+    @property
+    def forced_terms(self) -> tuple[str, ...]:
+        """The listed terms that are forced into one token."""
+        pattern = self._terms_re
+        return () if pattern is None else tuple(sorted(
+            {unicodedata.normalize("NFKC", t) for t in pattern.pattern.split("|")}))
+
+    def tokenize_texts(self, texts: Sequence[str]) -> pa.Table:
+        """Tokens of every text.
+
+        Parameters
+        ----------
+        texts : sequence of str
+
+        Returns
+        -------
+        pyarrow.Table
+            Columns doc (index into ``texts``), position, surface, term, pos, pos_detail,
+            char_start, char_end (offsets into the text), is_content, parts.
+        """
+        m = self._morpheme_table(texts)
+        n = m.num_rows
+        doc = m["doc"].to_numpy()
+        start = m["start"].to_numpy()
+        end = m["end"].to_numpy()
+        pos1, pos2, pos3 = (m[c].combine_chunks() for c in ("pos1", "pos2", "pos3"))
+        kind = _kinds(pos1, pos2, pos3, m["surface"].combine_chunks())
+        forced = self._forced(texts, doc, start, end)
+
+        prev = np.r_[_OTHER, kind[:-1]] if n else kind
+        prev2 = np.r_[_OTHER, _OTHER, kind[:-2]] if n > 1 else np.full(n, _OTHER)
+        same_doc = np.r_[False, doc[1:] == doc[:-1]] if n else np.zeros(0, bool)
+        adjacent = same_doc & (np.r_[-1, end[:-1]] == start if n else same_doc)
+        noun_like = np.isin(kind, (_NOUN, _SUFFIX, _COUNTER))
+        prev_noun_run = np.isin(prev, (_NOUN, _PREFIX, _SUFFIX)) | (
+            (prev == _COUNTER) & (prev2 != _NUM))
+        joins = adjacent & (
+            ((kind == _NUM) & (prev == _NUM))
+            | ((kind == _COUNTER) & (prev == _NUM))
+            | (noun_like & prev_noun_run & (prev != _NUM))
+            | ((kind == _NUM) & False)
+        )
+        # A prefix starts a run only when a noun follows; a lone suffix stays alone.
+        joins &= ~((kind == _SUFFIX) & ~prev_noun_run)
+        prev_forced = np.r_[-1, forced[:-1]] if n else forced
+        either = (forced >= 0) | (prev_forced >= 0)
+        joins = np.where(either, adjacent & (forced == prev_forced) & (forced >= 0), joins)
+
+        group = np.cumsum(~joins) - 1 if n else np.zeros(0, np.int64)
+        n_groups = int(group[-1]) + 1 if n else 0
+        first = np.flatnonzero(~joins) if n else np.zeros(0, np.int64)
+        last = np.r_[first[1:] - 1, n - 1] if n else first
+        size = last - first + 1
+
+        surface = m["surface"].combine_chunks()
+        base = m["base"].combine_chunks()
+        use_base = pc.and_(pc.is_in(pos1, pa.array(_BASE_FORM_POS)),
+                           pc.greater(pc.utf8_length(base), 0))
+        single_source = pc.if_else(use_base, base, surface)
+        single_content = pc.and_(
+            pc.is_in(pos1, pa.array(_CONTENT_POS)),
+            pc.invert(pc.is_in(pos2, pa.array(_NOT_CONTENT_DETAIL))),
+        ).to_numpy(zero_copy_only=False)
+
+        first_t = pa.array(first)
+        compound = size > 1
+        offsets = pa.array(np.r_[first, n].astype(np.int32))
+        grouped = pa.ListArray.from_arrays(offsets, surface)
+        g_surface = pc.binary_join(grouped, "")
+        g_parts = pc.binary_join(grouped, "|")
+        compound_arr = pa.array(compound)
+        term_arr = pc.utf8_normalize(
+            pc.if_else(compound_arr, g_surface, single_source.take(first_t)), "NFKC")
+        g_pos = pc.if_else(compound_arr, pa.scalar("名詞"), pos1.take(first_t))
+        group_kind = kind[first]
+        forced_group = forced[first] >= 0
+        detail = np.where(forced_group, "用語", np.where(group_kind == _NUM, "数詞", "複合"))
+        g_detail = pc.if_else(compound_arr, pa.array(detail, pa.string()), pos2.take(first_t))
+        g_content = np.where(compound, group_kind != _NUM, single_content[first])
+        g_content |= compound & forced_group
+        stop = pc.is_in(term_arr, self._stopword_set).to_numpy(zero_copy_only=False)
+        kana = pc.match_substring_regex(term_arr, _SINGLE_KANA).to_numpy(zero_copy_only=False)
+        content = g_content & ~stop & ~kana & (pc.utf8_length(term_arr).to_numpy(
+            zero_copy_only=False) > 0)
+
+        g_doc = doc[first]
+        doc_first = np.r_[0, np.flatnonzero(g_doc[1:] != g_doc[:-1]) + 1] if n_groups else first
+        position = np.arange(n_groups) - np.repeat(doc_first, np.diff(np.r_[doc_first,
+                                                                              n_groups]))
+        return pa.table({
+            "doc": g_doc, "position": position,
+            "surface": g_surface, "term": term_arr, "pos": g_pos, "pos_detail": g_detail,
+            "char_start": start[first], "char_end": end[last],
+            "is_content": content, "parts": g_parts,
+        })
+
+    @property
+    def _terms_re(self) -> re.Pattern[str] | None:
+        """Listed terms that MeCab splits (a one-morpheme term is one token already)."""
+        if self._compiled_terms is False:
+            split = [t for t in self.terms if self._tagger.parse(t).count("\n") > 1]
+            variants = sorted({v for t in split for v in (t, unicodedata.normalize("NFKC", t))},
+                              key=lambda t: (-len(t), t))
+            self._compiled_terms = (
+                re.compile("|".join(map(re.escape, variants))) if variants else None)
+        return self._compiled_terms  # type: ignore[return-value]
+
+    def _forced(self, texts, doc, start, end) -> np.ndarray:
+        """Per morpheme, the id of the listed term occurrence it belongs to (-1: none)."""
+        forced = np.full(len(doc), -1, dtype=np.int64)
+        if not len(doc) or self._terms_re is None:
+            return forced
+        doc_bounds = np.searchsorted(doc, np.arange(len(texts) + 1))
+        next_id = 0
+        for d, text in enumerate(texts):
+            lo, hi = doc_bounds[d], doc_bounds[d + 1]
+            if lo == hi:
+                continue
+            starts, ends = start[lo:hi], end[lo:hi]
+            for match in self._terms_re.finditer(text):
+                a = np.searchsorted(starts, match.start())
+                b = np.searchsorted(ends, match.end())
+                aligned = (a < len(starts) and b < len(ends) and starts[a] == match.start()
+                           and ends[b] == match.end())
+                if aligned and b > a and (forced[lo + a:lo + b + 1] < 0).all():
+                    forced[lo + a:lo + b + 1] = next_id
+                    next_id += 1
+        return forced
 
     def tokens(self, text: str) -> list[tuple[str, str, str, str, int, int, bool, str]]:
-        """Tokens of ``text`` with offsets relative to it.
+        """Tokens of one text (offsets relative to it).
 
         Returns
         -------
         list of (surface, term, pos, pos_detail, char_start, char_end, is_content, parts)
         """
-        result = []
-        for match_start, line in _lines(text):
-            result.extend(
-                (surface, term, pos, detail, start + match_start, end + match_start, content, parts)
-                for surface, term, pos, detail, start, end, content, parts
-                in self._join(self.morphemes(line), line)
-            )
-        return result
-
-    def _join(self, morphemes, line):
-        """Join morphemes into compounds and number terms."""
-        out = []
-        run: list[tuple] = []
-        run_kind = _OTHER
-
-        def flush() -> None:
-            nonlocal run, run_kind
-            if run:
-                out.append(self._compound(run, run_kind, line))
-            run, run_kind = [], _OTHER
-
-        prev_end = -1
-        for m in morphemes:
-            kind = _kind(m)
-            if run and m[5] != prev_end:
-                flush()
-            prev_end = m[5] + len(m[0])
-            if kind == _NUM:
-                if run_kind != _NUM:
-                    flush()
-                    run_kind = _NUM
-                run.append(m)
-            elif kind == _COUNTER and run_kind == _NUM:
-                run.append(m)
-                flush()
-            elif kind in (_NOUN, _SUFFIX, _COUNTER):
-                if run_kind == _NUM:
-                    flush()
-                if run_kind in (_NOUN, _PREFIX) or kind != _SUFFIX:
-                    run.append(m)
-                    run_kind = _NOUN
-                else:
-                    flush()
-                    out.append(self._single(m))
-            elif kind == _PREFIX:
-                flush()
-                run.append(m)
-                run_kind = _PREFIX
-            else:
-                flush()
-                out.append(self._single(m))
-        flush()
-        return out
-
-    def _single(self, m):
-        surface, pos1, pos2, _pos3, base, start = m
-        if pos1 in ("動詞", "形容詞", "助動詞") and base:
-            term = normalize(base)
-        else:
-            term = normalize(surface)
-        content = (
-            pos1 in _CONTENT_POS
-            and pos2 not in ("非自立可能", "副詞可能", "数詞")
-            and self._is_content_term(term)
-        )
-        return (surface, term, pos1, pos2, start, start + len(surface), content, surface)
-
-    def _compound(self, run, run_kind, line):
-        if len(run) == 1 and run_kind != _NUM:
-            return self._single(run[0])
-        start = run[0][5]
-        end = run[-1][5] + len(run[-1][0])
-        surface = line[start:end]
-        term = normalize(surface)
-        detail = "数詞" if run_kind == _NUM else "複合"
-        if run_kind == _NUM:
-            content = False
-        else:
-            content = self._is_content_term(term) and not all(
-                m[2] == "副詞可能" or m[1] == "接頭辞" for m in run
-            )
-        parts = "|".join(m[0] for m in run)
-        return (surface, term, "名詞", detail, start, end, content, parts)
-
-    def _is_content_term(self, term: str) -> bool:
-        return bool(
-            term
-            and term not in self.stopwords
-            and not _KANA_RE.match(term)
-            and not _SYMBOL_RE.match(term)
-        )
+        table = self.tokenize_texts([text])
+        columns = ["surface", "term", "pos", "pos_detail", "char_start", "char_end",
+                   "is_content", "parts"]
+        return list(zip(*(table[c].to_pylist() for c in columns), strict=True))
 
 
-def _kind(m) -> int:
-    _surface, pos1, pos2, pos3, _base, _start = m
-    if pos1 == "名詞":
-        if pos2 == "数詞":
-            return _NUM
-        if pos3 == "助数詞可能":
-            return _COUNTER
-        if pos2 in ("普通名詞", "固有名詞") and pos3 != "副詞可能":
-            return _NOUN
-        return _OTHER
-    if pos1 == "接尾辞":
-        return _COUNTER if pos3 == "助数詞" else (_SUFFIX if pos2 == "名詞的" else _OTHER)
-    if pos1 == "接頭辞":
-        return _PREFIX
-    if pos1 == "補助記号" and m[0] in ("%", "%"):
-        return _COUNTER
-    return _OTHER
+def _blank_breaks(text: str) -> str:
+    """Line breaks and tabs as spaces (same length): MeCab gets one line, offsets hold."""
+    if "\t" in text or "\r" in text:
+        return text.translate(_BLANKS)
+    return text.replace("\n", " ")
 
 
-def _lines(text: str) -> Iterable[tuple[int, str]]:
-    start = 0
-    for match in _LINE_BREAK_RE.finditer(text):
-        if match.start() > start:
-            yield start, text[start : match.start()]
-        start = match.end()
-    if start < len(text):
-        yield start, text[start:]
+def _kinds(pos1: pa.Array, pos2: pa.Array, pos3: pa.Array, surface: pa.Array) -> np.ndarray:
+    def eq(arr, value):
+        return pc.equal(arr, value).to_numpy(zero_copy_only=False)
+
+    noun, suffix, prefix = eq(pos1, "名詞"), eq(pos1, "接尾辞"), eq(pos1, "接頭辞")
+    number = noun & eq(pos2, "数詞")
+    counter_noun = noun & eq(pos3, "助数詞可能")
+    common = noun & (eq(pos2, "普通名詞") | eq(pos2, "固有名詞")) & ~eq(pos3, "副詞可能")
+    counter_suffix = suffix & eq(pos3, "助数詞")
+    noun_suffix = suffix & eq(pos2, "名詞的")
+    percent = eq(pos1, "補助記号") & pc.is_in(surface, pa.array(["%", "％"])).to_numpy(
+        zero_copy_only=False)
+    kind = np.full(len(pos1), _OTHER, dtype=np.int8)
+    kind[common] = _NOUN
+    kind[noun_suffix] = _SUFFIX
+    kind[prefix] = _PREFIX
+    kind[counter_noun & ~number] = _COUNTER
+    kind[counter_suffix | percent] = _COUNTER
+    kind[number] = _NUM
+    return kind
 
 
-def _chunks(line: str) -> Iterable[tuple[int, str]]:
+def _chunks(text: str) -> Iterable[tuple[int, str]]:
     """Pieces of at most MAX_CHUNK_CHARS, cut after 。 or a space where possible."""
     start = 0
-    while len(line) - start > MAX_CHUNK_CHARS:
-        window = line[start : start + MAX_CHUNK_CHARS]
+    while len(text) - start > MAX_CHUNK_CHARS:
+        window = text[start : start + MAX_CHUNK_CHARS]
         cut = max(window.rfind("。"), window.rfind(" "), window.rfind("\u3000"))
         stop = start + (cut + 1 if cut > MAX_CHUNK_CHARS // 2 else MAX_CHUNK_CHARS)
-        yield start, line[start:stop]
+        yield start, text[start:stop]
         start = stop
-    yield start, line[start:]
+    yield start, text[start:]
 
 
-def tokenize(sections: pd.DataFrame, tokenizer: Tokenizer | None = None) -> pd.DataFrame:
+def tokenize(sections: pd.DataFrame, tokenizer: Tokenizer | None = None, workers: int = 1,
+             cache: Path | None = None) -> pd.DataFrame:
     """Tokenise every section's analysis text (boilerplate lines masked).
 
     Parameters
@@ -284,28 +408,199 @@ def tokenize(sections: pd.DataFrame, tokenizer: Tokenizer | None = None) -> pd.D
         The ``sections`` table (needs section_id, char_start, analysis_text).
     tokenizer : Tokenizer or None
         None builds one with the shipped stopwords.
+    workers : int
+        Processes to tokenise in; the output is the same for any number.
+    cache : Path or None
+        Folder of the token cache; None tokenises everything.
 
     Returns
     -------
     tokens : DataFrame of shape (n_tokens, 10)
     """
     tokenizer = tokenizer or Tokenizer()
-    columns: dict[str, list] = {name: [] for name in TOKEN_COLUMNS}
-    for section in sections.itertuples(index=False):
-        toks = tokenizer.tokens(section.analysis_text)
-        offset = section.char_start
-        for position, (surface, term, pos, detail, start, end, content, parts) in enumerate(toks):
-            columns["section_id"].append(section.section_id)
-            columns["position"].append(position)
-            columns["surface"].append(surface)
-            columns["term"].append(term)
-            columns["pos"].append(pos)
-            columns["pos_detail"].append(detail)
-            columns["char_start"].append(start + offset)
-            columns["char_end"].append(end + offset)
-            columns["is_content"].append(content)
-            columns["parts"].append(parts)
-    tokens = pd.DataFrame(columns, columns=TOKEN_COLUMNS)
-    return tokens.astype({
-        "position": "int64", "char_start": "int64", "char_end": "int64", "is_content": "bool",
-    })
+    texts = sections["analysis_text"].tolist()
+    table = tokenize_cached(texts, tokenizer, workers, cache)
+    doc = table["doc"].to_numpy()
+    section_ids = sections["section_id"].to_numpy()
+    offsets = sections["char_start"].to_numpy().astype(np.int64)
+    frame = table.drop(["doc"]).to_pandas()
+    frame.insert(0, "section_id", section_ids[doc] if len(doc) else [])
+    frame["char_start"] = frame["char_start"].to_numpy() + offsets[doc]
+    frame["char_end"] = frame["char_end"].to_numpy() + offsets[doc]
+    frame = frame.astype({"position": "int64", "char_start": "int64", "char_end": "int64",
+                          "is_content": "bool"})
+    return frame[TOKEN_COLUMNS]
+
+
+# -- cache and worker processes -------------------------------------------------------------
+
+class TokenCache:
+    """On-disk tokens keyed by text hash, dictionary version and tokenizer options.
+
+    Tokens of each text live in one of 256 Parquet shards (by the first byte of the text's
+    SHA-256), under a folder named for the dictionary version and the tokenizer's options, so a
+    change of either never returns stale tokens. Shards are rewritten atomically.
+    """
+
+    def __init__(self, root: Path, tokenizer: Tokenizer) -> None:
+        self.folder = Path(root) / f"unidic-{dictionary_version()}-{tokenizer.options_key}"
+
+    def _corpus_path(self, keys: Sequence[str]) -> Path:
+        import hashlib
+
+        digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+        return self.folder / "corpora" / f"{digest}.parquet"
+
+    def load_corpus(self, keys: Sequence[str]) -> pa.Table | None:
+        """Tokens of exactly this sequence of texts, as stored by :meth:`store_corpus`: a
+        re-run on the same inputs reads one file."""
+        import pyarrow.parquet as pq
+
+        path = self._corpus_path(keys)
+        try:
+            return pq.read_table(path) if path.exists() else None
+        except (OSError, pa.ArrowInvalid):
+            return None
+
+    def store_corpus(self, keys: Sequence[str], table: pa.Table) -> None:
+        import pyarrow.parquet as pq
+
+        path = self._corpus_path(keys)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp-{os.getpid()}")
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+
+    @staticmethod
+    def key(text: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def load(self, keys: Iterable[str]) -> dict[str, pa.Table]:
+        """Cached token tables (without ``doc``) for the keys that are present."""
+        import pyarrow.parquet as pq
+
+        wanted: dict[str, set[str]] = {}
+        for key in keys:
+            wanted.setdefault(key[:2], set()).add(key)
+        found: dict[str, pa.Table] = {}
+        for shard, shard_keys in wanted.items():
+            path = self.folder / f"{shard}.parquet"
+            if not path.exists():
+                continue
+            try:
+                table = pq.read_table(path)
+            except (OSError, pa.ArrowInvalid):
+                continue  # a damaged shard is a cache miss, and is rewritten below
+            table = table.filter(pc.is_in(table["key"], pa.array(sorted(shard_keys))))
+            if not table.num_rows:
+                continue
+            table = table.sort_by([("key", "ascending"), ("position", "ascending")])
+            key_col = table["key"].to_numpy(zero_copy_only=False)
+            bounds = np.r_[0, np.flatnonzero(key_col[1:] != key_col[:-1]) + 1, len(key_col)]
+            for lo, hi in itertools.pairwise(bounds):
+                found[str(key_col[lo])] = table.slice(lo, hi - lo).drop(["key"])
+        return found
+
+    def store(self, tables: dict[str, pa.Table]) -> None:
+        """Add token tables (without ``doc``) keyed by text hash."""
+        import pyarrow.parquet as pq
+
+        by_shard: dict[str, list[pa.Table]] = {}
+        for key, table in tables.items():
+            keyed = table.append_column("key", pa.array([key] * table.num_rows, pa.string()))
+            by_shard.setdefault(key[:2], []).append(keyed)
+        if not by_shard:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for shard, parts in by_shard.items():
+            path = self.folder / f"{shard}.parquet"
+            if path.exists():
+                try:
+                    old = pq.read_table(path)
+                    new_keys = pa.array(sorted({k for p in parts for k in
+                                                p["key"].unique().to_pylist()}))
+                    parts = [old.filter(pc.invert(pc.is_in(old["key"], new_keys))), *parts]
+                except (OSError, pa.ArrowInvalid):
+                    pass
+            tmp = path.with_suffix(f".tmp-{os.getpid()}")
+            pq.write_table(pa.concat_tables(parts, promote_options="default"), tmp)
+            os.replace(tmp, path)
+
+
+_WORKER: Tokenizer | None = None
+
+
+def _init_worker(stopwords: frozenset[str], terms: tuple[str, ...]) -> None:
+    global _WORKER
+    _WORKER = Tokenizer(stopwords, terms)
+
+
+def _tokenize_batch(texts: list[str]) -> pa.Table:
+    assert _WORKER is not None
+    return _WORKER.tokenize_texts(texts)
+
+
+def _batches(texts: Sequence[str], n_batches: int) -> list[tuple[int, int]]:
+    """Contiguous index ranges of roughly equal character counts."""
+    lengths = np.cumsum([len(t) for t in texts])
+    total = int(lengths[-1]) if len(lengths) else 0
+    cuts = [0]
+    for k in range(1, n_batches):
+        cuts.append(int(np.searchsorted(lengths, total * k / n_batches)))
+    cuts.append(len(texts))
+    cuts = sorted(set(cuts))
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def tokenize_many(texts: Sequence[str], tokenizer: Tokenizer, workers: int = 1) -> pa.Table:
+    """:meth:`Tokenizer.tokenize_texts` over a process pool; identical output for any
+    ``workers``."""
+    if workers <= 1 or len(texts) < 2:
+        return tokenizer.tokenize_texts(texts)
+    from concurrent.futures import ProcessPoolExecutor
+
+    ranges = _batches(texts, workers * 4)
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                             initargs=(tokenizer.stopwords, tokenizer.terms)) as pool:
+        results = list(pool.map(_tokenize_batch, [list(texts[a:b]) for a, b in ranges]))
+    tables = []
+    for (a, _b), table in zip(ranges, results, strict=True):
+        doc = pc.add(table["doc"], pa.scalar(a, pa.int64()))
+        tables.append(table.set_column(0, "doc", doc))
+    return pa.concat_tables(tables)
+
+
+def tokenize_cached(texts: Sequence[str], tokenizer: Tokenizer, workers: int = 1,
+                    cache: Path | None = None) -> pa.Table:
+    """Tokens of every text, reusing and filling the on-disk cache when ``cache`` is set."""
+    if cache is None:
+        return tokenize_many(texts, tokenizer, workers)
+    store = TokenCache(cache, tokenizer)
+    keys = [TokenCache.key(t) for t in texts]
+    corpus = store.load_corpus(keys)
+    if corpus is not None:
+        return corpus
+    found = store.load(keys)
+    missing = [i for i, k in enumerate(keys) if k not in found]
+    fresh: dict[str, pa.Table] = {}
+    if missing:
+        unique_missing = list(dict.fromkeys(keys[i] for i in missing))
+        first_index = {k: keys.index(k) for k in unique_missing}
+        table = tokenize_many([texts[first_index[k]] for k in unique_missing], tokenizer,
+                              workers)
+        doc = table["doc"].to_numpy()
+        bounds = np.searchsorted(doc, np.arange(len(unique_missing) + 1))
+        for j, key in enumerate(unique_missing):
+            fresh[key] = table.slice(bounds[j], bounds[j + 1] - bounds[j]).drop(["doc"])
+        store.store(fresh)
+    parts = []
+    for i, key in enumerate(keys):
+        part = found.get(key) or fresh[key]
+        parts.append(part.add_column(0, "doc", pa.array(np.full(part.num_rows, i, np.int64))))
+    if not parts:
+        return tokenizer.tokenize_texts([])
+    result = pa.concat_tables(parts)
+    store.store_corpus(keys, result)
+    return result

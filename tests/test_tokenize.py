@@ -96,3 +96,77 @@ def test_tokens_table_schema_and_article_offsets(seeds_dir, tokenizer):
     assert not tokens["surface"].str.contains("YouTube").any()
     assert tokens.groupby("section_id")["position"].apply(
         lambda p: p.tolist() == list(range(len(p)))).all()
+
+
+def test_listed_terms_are_one_token_and_never_merged(seeds_dir):
+    from pipeline.tokenize import Tokenizer
+
+    tokenizer = Tokenizer(
+        terms=["自由で開かれたインド太平洋", "核・ミサイル", "日米地位協定", "関税"])
+    toks = tokenizer.tokens(
+        "自由で開かれたインド太平洋の実現と核・ミサイル問題、日米地位協定改定。")
+    by_term = {t[1]: t for t in toks}
+    assert by_term["自由で開かれたインド太平洋"][3] == "用語"
+    assert by_term["核・ミサイル"][3] == "用語" and "問題" in by_term  # not merged with 問題
+    assert "日米地位協定" in by_term and "改定" in by_term
+    # a one-morpheme term needs no forcing and does not stop compounds
+    assert "関税" not in tokenizer.forced_terms
+    assert "自動車関税" in [t[1] for t in tokenizer.tokens("自動車関税")]
+
+
+def test_user_term_list_through_the_cli(tmp_path, seeds_dir):
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    terms = tmp_path / "terms.txt"
+    terms.write_text("# mine\n意見交換\n閣僚協議開始\n", encoding="utf-8")
+    out = tmp_path / "o"
+    result = CliRunner().invoke(app, ["run", str(seeds_dir), "--terms", str(terms), "--out",
+                                      str(out), "--no-cache", "-q"])
+    assert result.exit_code == 0, result.output
+    tokens = pd.read_csv(out / "tokens.csv", keep_default_na=False)
+    listed = tokens[tokens["pos_detail"] == "用語"]["term"]
+    assert {"意見交換", "閣僚協議開始"} <= set(listed)
+
+
+def test_workers_give_identical_tokens(seeds_dir, tokenizer):
+    articles, _ = ingest([str(seeds_dir)])
+    sections = segment(articles).sections
+    one = tokenize(sections, tokenizer, workers=1)
+    two = tokenize(sections, tokenizer, workers=2)
+    pd_testing = __import__("pandas").testing
+    pd_testing.assert_frame_equal(one, two)
+
+
+def test_cache_returns_the_same_tokens_without_tokenising(tmp_path, seeds_dir, monkeypatch):
+    import pandas as pd
+
+    from pipeline.tokenize import Tokenizer
+
+    articles, _ = ingest([str(seeds_dir)])
+    sections = segment(articles).sections
+    first = tokenize(sections, Tokenizer(), cache=tmp_path)
+    assert any(tmp_path.rglob("*.parquet"))
+
+    def refuse(self, texts):
+        raise AssertionError("tokenised again")
+
+    monkeypatch.setattr(Tokenizer, "tokenize_texts", refuse)
+    again = tokenize(sections, Tokenizer(), cache=tmp_path)
+    pd.testing.assert_frame_equal(first, again)
+    # a subset of the sections is served from the per-text shards
+    subset = tokenize(sections.iloc[[3, 1]], Tokenizer(), cache=tmp_path)
+    expected = first[first["section_id"].isin(sections.iloc[[3, 1]]["section_id"])]
+    assert len(subset) == len(expected)
+    assert subset["section_id"].iloc[0] == sections.iloc[3]["section_id"]
+
+
+def test_cache_key_changes_with_options(tmp_path):
+    from pipeline.tokenize import TokenCache, Tokenizer
+
+    plain = TokenCache(tmp_path, Tokenizer()).folder
+    with_terms = TokenCache(tmp_path, Tokenizer(terms=["日米同盟強化"])).folder
+    with_stop = TokenCache(tmp_path, Tokenizer(stopwords=frozenset({"関税"}))).folder
+    assert len({plain, with_terms, with_stop}) == 3
