@@ -281,13 +281,25 @@ class Tokenizer:
 
         first_t = pa.array(first)
         compound = size > 1
-        offsets = pa.array(np.r_[first, n].astype(np.int32))
-        grouped = pa.ListArray.from_arrays(offsets, surface)
-        g_surface = pc.binary_join(grouped, "")
-        g_parts = pc.binary_join(grouped, "|")
-        compound_arr = pa.array(compound)
+        compound_idx = np.flatnonzero(compound)
+        # Strings of compounds are joined only for compounds (a minority of tokens); every
+        # other group takes its morpheme's strings as they are.
+        members = _ranges(first[compound_idx], size[compound_idx])
+        lists = pa.ListArray.from_arrays(
+            pa.array(np.r_[0, np.cumsum(size[compound_idx])].astype(np.int32)),
+            surface.take(pa.array(members)))
+        c_surface = pc.binary_join(lists, "")
+        c_parts = pc.binary_join(lists, "|")
+        # position of each group in [single strings..., compound strings...]
+        pick = np.arange(n_groups)
+        pick[compound_idx] = n_groups + np.arange(len(compound_idx))
+        pick_t = pa.array(pick)
+        single_surface = surface.take(first_t)
+        g_surface = pa.concat_arrays([single_surface, c_surface]).take(pick_t)
+        g_parts = pa.concat_arrays([single_surface, c_parts]).take(pick_t)
         term_arr = pc.utf8_normalize(
-            pc.if_else(compound_arr, g_surface, single_source.take(first_t)), "NFKC")
+            pa.concat_arrays([single_source.take(first_t), c_surface]).take(pick_t), "NFKC")
+        compound_arr = pa.array(compound)
         g_pos = pc.if_else(compound_arr, pa.scalar("名詞"), pos1.take(first_t))
         group_kind = kind[first]
         forced_group = forced[first] >= 0
@@ -355,6 +367,15 @@ class Tokenizer:
         columns = ["surface", "term", "pos", "pos_detail", "char_start", "char_end",
                    "is_content", "parts"]
         return list(zip(*(table[c].to_pylist() for c in columns), strict=True))
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + l)`` for every start and length, vectorised."""
+    if not len(starts):
+        return np.zeros(0, dtype=np.int64)
+    total = int(lengths.sum())
+    group_start = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(starts, lengths) + (np.arange(total) - group_start)
 
 
 def _blank_breaks(text: str) -> str:
