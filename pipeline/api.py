@@ -14,6 +14,7 @@ import pandas as pd
 
 from . import __version__
 from .config import DEFAULT_STOPWORDS, Config
+from .errors import JTopicsError, UsageError
 from .ingest import Skipped, ingest
 from .segment import segment
 from .themes import load_themes, score_themes
@@ -62,6 +63,7 @@ class Result:
     article_themes: pd.DataFrame
     themes: pd.DataFrame
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -78,19 +80,23 @@ class Result:
                 for r in self.articles.itertuples(index=False)
             ],
             "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
+            "warnings": list(self.warnings),
             "rows": {name: len(df) for name, df in self.tables().items()},
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "versions": _versions(),
         }
 
-    def write(self, out: Path | str | None = None, formats: str | None = None) -> list[Path]:
-        """Write every table and ``manifest.json`` into ``out`` (default: the config's)."""
+    def write(self, out: Path | str | None = None, formats: str | None = None,
+              force: bool | None = None) -> list[Path]:
+        """Write every table and ``manifest.json`` as the folder ``out`` (default: the
+        config's), atomically; other files in it are kept unless ``force``."""
         from .output import write_tables
 
         started = time.perf_counter()
         target = Path(out) if out is not None else self.config.out
         manifest = self.manifest()
-        paths = write_tables(self.tables(), target, formats or self.config.formats, manifest)
+        paths = write_tables(self.tables(), target, formats or self.config.formats, manifest,
+                             force=self.config.force if force is None else force)
         self.seconds["output"] = time.perf_counter() - started
         return paths
 
@@ -146,8 +152,15 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
         terms = [t[2] for theme in taxonomy for t in theme.terms]
         if config.terms is not None:
             terms += sorted(load_wordlist(config.terms))
+        warnings: list[str] = []
         articles, skipped = ingest(config.input_paths, strict=config.strict,
-                                   columns=config.table_columns)
+                                   columns=config.table_columns, warnings=warnings)
+        if articles.empty:
+            if skipped:
+                more = f" (and {len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
+                raise JTopicsError(f"no readable article: {skipped[0].source}: "
+                                   f"{skipped[0].reason}{more}")
+            raise UsageError("no input files (.txt/.md in folders, or tables given by name)")
     with timer("segment"):
         sections, boilerplate, sentences, citations = segment(articles)
         counts = sections.groupby("article_id").size()
@@ -163,6 +176,11 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
             dtm, n_topics=config.n_topics, random_state=config.seed, max_iter=config.max_iter,
             top_terms=config.top_terms,
         )
+        if config.n_topics is not None and len(topic_summary) < config.n_topics:
+            warnings.append(
+                f"--topics {config.n_topics} is more than the corpus supports "
+                f"({dtm.n_documents} documents, {dtm.matrix.shape[1]} terms): "
+                f"fitted {len(topic_summary)}")
     with timer("themes"):
         section_themes, article_themes, themes = score_themes(
             sections, tokens, taxonomy, min_score=config.min_score, sentences=sentences,
@@ -173,5 +191,6 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
         config=config, articles=articles, sections=sections, boilerplate=boilerplate,
         sentences=sentences, citations=citations, tokens=tokens, topics=topics,
         topic_summary=topic_summary, section_topics=section_topics, section_themes=section_themes,
-        article_themes=article_themes, themes=themes, skipped=skipped, seconds=seconds,
+        article_themes=article_themes, themes=themes, skipped=skipped, warnings=warnings,
+        seconds=seconds,
     )

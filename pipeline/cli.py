@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -42,7 +43,7 @@ def main_callback(
 
 
 def _fail(exc: JTopicsError) -> typer.Exit:
-    stderr.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
     return typer.Exit(code=exc.exit_code)
 
 
@@ -100,7 +101,11 @@ def run_command(
     strict: Annotated[
         bool, typer.Option(help="Fail on the first unreadable input instead of skipping it.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Replace OUT outright, removing files this run does not write.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show the traceback of an unexpected error.")] = False,
 ) -> None:
     """Run the whole pipeline and write every table into OUT."""
     try:
@@ -112,7 +117,7 @@ def run_command(
             cache=None if no_cache else cache, id_col=id_col, text_col=text_col,
             title_col=title_col,
             date_col=date_col, url_col=url_col, exclude_kinds=exclude_kinds, strict=strict,
-            quiet=quiet,
+            force=force, quiet=quiet,
         )
         show_progress = not quiet and stderr.is_terminal
         if show_progress:
@@ -129,8 +134,17 @@ def run_command(
             result.write()
     except JTopicsError as exc:
         raise _fail(exc) from None
+    except Exception as exc:
+        if debug:
+            raise
+        stderr.print(f"[bold red]error:[/] unexpected {type(exc).__name__}: {escape(str(exc))} "
+                     "(run again with --debug for the traceback)", highlight=False)
+        raise typer.Exit(code=1) from None
     for skipped in result.skipped:
-        stderr.print(f"[yellow]skipped:[/] {skipped.source}: {skipped.reason}", highlight=False)
+        stderr.print(f"[yellow]skipped:[/] {escape(skipped.source)}: {escape(skipped.reason)}",
+                     highlight=False)
+    for warning in result.warnings:
+        stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if not quiet:
         _print_summary(result)
 

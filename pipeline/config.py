@@ -63,6 +63,9 @@ class Config:
         Maximum NMF iterations.
     strict : bool
         Fail the run on the first unreadable input instead of skipping it.
+    force : bool
+        Replace the output folder outright: files in it that this run does not write are
+        removed (by default they are kept).
     quiet : bool
         No progress display and no summary.
     stopwords : Path or None
@@ -93,6 +96,7 @@ class Config:
     top_terms: int = 10
     max_iter: int = 500
     strict: bool = False
+    force: bool = False
     quiet: bool = False
     stopwords: Path | None = field(default=None)
     terms: Path | None = None
@@ -117,6 +121,7 @@ class Config:
         "top_terms": [Interval(Integral, 1, 1000)],
         "max_iter": [Interval(Integral, 1, 100_000)],
         "strict": [InstanceOf(bool, "a bool")],
+        "force": [InstanceOf(bool, "a bool")],
         "quiet": [InstanceOf(bool, "a bool")],
         "stopwords": [InstanceOf(Path, "a path"), NoneValue()],
         "terms": [InstanceOf(Path, "a path"), NoneValue()],

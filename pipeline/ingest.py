@@ -113,8 +113,8 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
         return _strict(data[len(codecs.BOM_UTF8):], "utf-8", source), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _strict(data, "utf-16", source), "utf-16"
-    if b"\x00" in data[:65536]:
-        raise InputFileError(source, "not text (binary data, NUL bytes)")
+    if _looks_binary(data):
+        raise InputFileError(source, "not text (binary data)")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -129,6 +129,17 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
         except UnicodeDecodeError:
             pass
     raise InputFileError(source, "cannot be decoded as UTF-8, UTF-16, CP932 or EUC-JP")
+
+
+def _looks_binary(data: bytes) -> bool:
+    """Control characters (NUL included) in more than 1% of the first 64 KiB: not text.
+
+    A stray NUL in real text is kept (and read as a space by the analysis)."""
+    head = data[:65536]
+    if not head:
+        return False
+    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13, 27))
+    return controls > max(4, 0.01 * len(head))
 
 
 def _strict(data: bytes, encoding: str, source: str) -> str:
@@ -309,7 +320,8 @@ def read_table(path: Path, cols: TableColumns) -> tuple[list[dict], list[Skipped
 
 
 def ingest(
-    inputs: Iterable[str], strict: bool = False, columns: TableColumns | None = None
+    inputs: Iterable[str], strict: bool = False, columns: TableColumns | None = None,
+    warnings: list[str] | None = None,
 ) -> tuple[pd.DataFrame, list[Skipped]]:
     """Read every input into the ``articles`` table.
 
@@ -321,6 +333,8 @@ def ingest(
         Raise on the first unreadable file or row instead of skipping it.
     columns : TableColumns or None
         Column names for tabular inputs.
+    warnings : list of str or None
+        Receives one line per renamed duplicate id or repaired input.
 
     Returns
     -------
@@ -349,14 +363,21 @@ def ingest(
             if strict:
                 raise
             skipped.append(Skipped(exc.path, exc.problem))
-    _deduplicate_ids(rows)
+    renamed = _deduplicate_ids(rows)
+    if warnings is not None:
+        warnings.extend(f"{source}: duplicate id {old!r} renamed {new!r}"
+                        for source, old, new in renamed)
+        warnings.extend(f"{row['source']}: {row['text'].count(chr(0))} NUL characters, read "
+                        "as spaces" for row in rows if "\x00" in str(row["text"]))
     articles = pd.DataFrame(rows, columns=ARTICLE_COLUMNS)
     return articles.astype({"n_sections": "int64", "n_chars": "int64"}), skipped
 
 
-def _deduplicate_ids(rows: list[dict[str, object]]) -> None:
+def _deduplicate_ids(rows: list[dict[str, object]]) -> list[tuple[str, str, str]]:
+    """Give repeated ids ``-2``, ``-3`` … suffixes in input order; returns what was renamed."""
     seen: set[str] = {str(row["article_id"]) for row in rows}
     counts: dict[str, int] = {}
+    renamed = []
     for row in rows:
         base = str(row["article_id"])
         counts[base] = counts.get(base, 0) + 1
@@ -366,3 +387,5 @@ def _deduplicate_ids(rows: list[dict[str, object]]) -> None:
                 suffix += 1
             row["article_id"] = f"{base}-{suffix}"
             seen.add(row["article_id"])
+            renamed.append((str(row["source"]), base, str(row["article_id"])))
+    return renamed

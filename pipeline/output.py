@@ -35,9 +35,14 @@ def _write_table(df: pd.DataFrame, path: Path, fmt: str) -> None:
 
 def write_tables(
     tables: Mapping[str, pd.DataFrame], out: Path, formats: str = "csv",
-    manifest: dict[str, Any] | None = None,
+    manifest: dict[str, Any] | None = None, force: bool = False,
 ) -> list[Path]:
-    """Write ``tables`` (name -> DataFrame) and ``manifest.json`` into ``out``.
+    """Write ``tables`` (name -> DataFrame) and ``manifest.json`` as the folder ``out``.
+
+    Everything is written into a staging folder beside ``out``; files already in ``out`` that
+    this run does not write are carried over (hard links), unless ``force``; then the staging
+    folder takes the place of ``out`` by renames. An interrupted or failed run leaves the
+    previous ``out`` as it was.
 
     Returns
     -------
@@ -56,7 +61,8 @@ def write_tables(
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     except OSError as exc:
-        raise JTopicsError(f"{out}: cannot write output ({exc.strerror})") from None
+        raise JTopicsError(f"{out}: cannot write output ({exc.strerror or exc})") from None
+    backup: Path | None = None
     try:
         names: list[str] = []
         for name, df in tables.items():
@@ -70,11 +76,37 @@ def write_tables(
                 encoding="utf-8",
             )
             names.append("manifest.json")
-        out.mkdir(parents=True, exist_ok=True)
-        for filename in names:
-            os.replace(staging / filename, out / filename)
+        if out.exists():
+            if not force:
+                _carry_over(out, staging, set(names))
+            backup = out.parent / f".{out.name}.old-{os.getpid()}"
+            os.replace(out, backup)
+        os.replace(staging, out)
     except OSError as exc:
-        raise JTopicsError(f"{out}: cannot write output ({exc.strerror})") from None
+        if backup is not None and backup.exists() and not out.exists():
+            os.replace(backup, out)  # put the previous output back
+        raise JTopicsError(f"{out}: cannot write output ({exc.strerror or exc})") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if backup is not None and out.exists():
+            shutil.rmtree(backup, ignore_errors=True)
     return [out / n for n in names]
+
+
+def _carry_over(out: Path, staging: Path, written: set[str]) -> None:
+    """Hard-link (or copy) what ``out`` holds besides this run's files into ``staging``."""
+    for entry in out.iterdir():
+        if entry.name in written:
+            continue
+        target = staging / entry.name
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, target, symlinks=True, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(entry, target)
+
+
+def _link_or_copy(source, target) -> None:
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)

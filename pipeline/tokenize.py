@@ -75,7 +75,7 @@ _CONTENT_POS = ["名詞", "動詞", "形容詞", "形状詞"]
 _NOT_CONTENT_DETAIL = ["非自立可能", "副詞可能", "数詞"]
 _BASE_FORM_POS = ["動詞", "形容詞", "助動詞"]
 _SINGLE_KANA = r"^[\x{3040}-\x{30ff}]$"
-_BLANKS = str.maketrans({"\n": " ", "\r": " ", "\t": " "})
+_BLANKS = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\x00": " "})
 
 _NUM, _COUNTER, _PREFIX, _SUFFIX, _NOUN, _OTHER = range(6)
 
@@ -380,7 +380,7 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 def _blank_breaks(text: str) -> str:
     """Line breaks and tabs as spaces (same length): MeCab gets one line, offsets hold."""
-    if "\t" in text or "\r" in text:
+    if "\t" in text or "\r" in text or "\x00" in text:
         return text.translate(_BLANKS)
     return text.replace("\n", " ")
 

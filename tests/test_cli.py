@@ -117,3 +117,167 @@ def test_standard_input_dash(tmp_path):
     articles = pd.read_csv(out / "articles.csv")
     assert articles["article_id"].tolist() == ["stdin"]
     assert "us_bases" in pd.read_csv(out / "section_themes.csv")["theme_id"].tolist()
+
+
+# --- bad inputs: exit code, one-line message, state of the output folder ---------------------
+
+def run_cli(*args, input=None):
+    return runner.invoke(app, ["run", *map(str, args)], input=input)
+
+
+def one_error_line(result):
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def good_folder(tmp_path, seeds_dir, name="in"):
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "good.txt").write_bytes(next(seeds_dir.glob("002_*.txt")).read_bytes())
+    return folder
+
+
+def manifest(out):
+    import json
+
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_bad_files_in_a_folder_are_skipped_and_listed(tmp_path, seeds_dir):
+    import zipfile
+
+    folder = good_folder(tmp_path, seeds_dir)
+    (folder / "blank.txt").write_text(" \n\u3000\n", encoding="utf-8")
+    (folder / "empty.md").write_bytes(b"")
+    (folder / "picture.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    with zipfile.ZipFile(folder / "archive.txt", "w") as z:
+        z.writestr("a.bin", bytes(range(256)) * 8)
+    (folder / "latin1.txt").write_bytes("caf\xe9 na\xefve \xff\xfe".encode("latin-1") * 3)
+    out = tmp_path / "o"
+    result = run_cli(folder, "--out", out, "-q", "--no-cache")
+    assert result.exit_code == 0, result.output
+    skipped = {s["source"].rsplit("/", 1)[-1]: s["reason"] for s in manifest(out)["skipped"]}
+    assert skipped == {
+        "archive.txt": "not text (binary data)",
+        "blank.txt": "empty (no text)",
+        "empty.md": "empty (no text)",
+        "latin1.txt": "cannot be decoded as UTF-8, UTF-16, CP932 or EUC-JP",
+        "picture.txt": "not text (binary data)",
+    }
+    assert pd.read_csv(out / "articles.csv")["article_id"].tolist() == ["good"]
+    for name in skipped:
+        assert f"{name}: " in result.output
+
+
+def test_strict_makes_the_first_bad_file_fatal_and_writes_nothing(tmp_path, seeds_dir):
+    folder = good_folder(tmp_path, seeds_dir)
+    (folder / "blank.txt").write_text("\n", encoding="utf-8")
+    out = tmp_path / "o"
+    result = run_cli(folder, "--out", out, "--strict", "--no-cache")
+    assert result.exit_code == 1
+    assert one_error_line(result).endswith("blank.txt: empty (no text)")
+    assert not out.exists()
+
+
+def test_nul_bytes_in_text_are_read_as_spaces_with_a_warning(tmp_path):
+    path = tmp_path / "nul.txt"
+    path.write_bytes("日米地位協定の\x00改定を求めた。".encode())
+    out = tmp_path / "o"
+    result = run_cli(path, "--out", out, "-q", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert "1 NUL characters, read as spaces" in result.output
+    assert "sofa" in pd.read_csv(out / "section_themes.csv")["theme_id"].tolist()
+    assert manifest(out)["warnings"] == [f"{path}: 1 NUL characters, read as spaces"]
+
+
+def test_table_problems(tmp_path):
+    missing = tmp_path / "missing.jsonl"
+    missing.write_text('{"headline": "x"}\n', encoding="utf-8")
+    result = run_cli(missing, "--out", tmp_path / "o1", "--no-cache")
+    assert result.exit_code == 1
+    assert "missing.jsonl: no text column found" in one_error_line(result)
+    assert not (tmp_path / "o1").exists()
+
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text('{"id": "a", "text": "関税の話。"}\n{"id": "a", "text": "同盟の話。"}\n'
+                     '{"id": "b", "text": ""}\n{broken\n', encoding="utf-8")
+    out = tmp_path / "o2"
+    result = run_cli(mixed, "--id-col", "id", "--out", out, "-q", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out / "articles.csv")["article_id"].tolist() == ["a", "a-2"]
+    assert f"{mixed}:2: duplicate id 'a' renamed 'a-2'" in manifest(out)["warnings"]
+    reasons = {s["source"]: s["reason"] for s in manifest(out)["skipped"]}
+    assert reasons == {f"{mixed}:4": "invalid JSON (Expecting property name enclosed in "
+                                      "double quotes)", f"{mixed}:3": "empty (no text)"}
+
+
+def test_topic_counts_out_of_range(tmp_path, seeds_dir):
+    for value in ("0", "10000", "-3"):
+        result = run_cli(seeds_dir, "--topics", value, "--out", tmp_path / "o")
+        assert result.exit_code == 2
+        assert "The 'n_topics' parameter of Config must be an int in the range [1, 1000]" in (
+            one_error_line(result))
+    assert not (tmp_path / "o").exists()
+    result = run_cli(seeds_dir, "--topics", "500", "--out", tmp_path / "o", "-q", "--no-cache")
+    assert result.exit_code == 0
+    assert "--topics 500 is more than the corpus supports" in result.output
+    assert len(pd.read_csv(tmp_path / "o" / "topic_summary.csv")) == 24
+
+
+def test_output_path_problems(tmp_path, seeds_dir):
+    a_file = tmp_path / "file"
+    a_file.write_text("x", encoding="utf-8")
+    result = run_cli(seeds_dir, "--out", a_file, "--no-cache")
+    assert result.exit_code == 1
+    assert "output path exists and is not a folder" in one_error_line(result)
+    assert a_file.read_text(encoding="utf-8") == "x"
+    result = run_cli(seeds_dir, "--out", a_file / "sub", "--no-cache")
+    assert result.exit_code == 1
+    assert "cannot write output" in one_error_line(result)
+
+
+def test_rerun_keeps_foreign_files_unless_force(tmp_path, seeds_dir):
+    out = tmp_path / "o"
+    assert run_cli(seeds_dir, "--out", out, "-q", "--format", "both").exit_code == 0
+    (out / "my_notes.txt").write_text("keep me", encoding="utf-8")
+    assert run_cli(seeds_dir, "--out", out, "-q").exit_code == 0
+    assert (out / "my_notes.txt").read_text(encoding="utf-8") == "keep me"
+    assert (out / "sections.parquet").exists()  # from the earlier run: not ours to delete
+    assert run_cli(seeds_dir, "--out", out, "-q", "--force").exit_code == 0
+    assert not (out / "my_notes.txt").exists() and not (out / "sections.parquet").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]  # no staging or backup left
+
+
+def test_failed_run_leaves_previous_output_intact(tmp_path, seeds_dir, monkeypatch):
+    out = tmp_path / "o"
+    assert run_cli(seeds_dir, "--out", out, "-q").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    import pipeline.output
+
+    monkeypatch.setattr(pipeline.output, "_write_table", broken)
+    result = run_cli(seeds_dir, "--out", out, "-q")
+    assert result.exit_code != 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+def test_unexpected_error_is_one_line_unless_debug(tmp_path, seeds_dir, monkeypatch):
+    import pipeline.api
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(pipeline.api, "segment", boom)
+    result = run_cli(seeds_dir, "--out", tmp_path / "o")
+    assert result.exit_code == 1
+    assert one_error_line(result) == (
+        "error: unexpected RuntimeError: disk on fire (run again with --debug for the "
+        "traceback)")
+    debug = run_cli(seeds_dir, "--out", tmp_path / "o", "--debug")
+    assert isinstance(debug.exception, RuntimeError)
