@@ -25,50 +25,92 @@ def normalize(text: str) -> str:
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
 _LONG_MARKS = frozenset("ー〜~～－")
 _HALF_WIDTH_VOICING = frozenset("\uff9e\uff9f")
+# Characters whose normalisation depends on their neighbours or removes them.
+# Common characters NFKC expands (… -> ..., ㈱ -> (株), ⑴ -> (1), ½ -> 1⁄2) are handled one
+# by one too, so the runs between them keep their length and normalise whole.
+_SPECIAL_RE = re.compile(
+    "[\u200b\u200c\u200d\u2060\ufeff\u00adー〜~～－\uff70\uff9e\uff9f"
+    "\u2025\u2026\u2033\u2034\u00bc-\u00be\u2150-\u218f\u2474-\u24b5\u3200-\u33ff"
+    "\ufb00-\ufb06]+"
+)
+# Every white space but the line break becomes a plain space (sentences still end at "\n").
+_SPACES = {ord(c): " " for c in "\t\r\x0b\x0c\u3000\u00a0\u2000\u2001\u2002\u2003\u2004"
+           "\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\x00"}
 
 
 def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     """Analysis form of ``text`` and where each original character starts in it.
 
     NFKC per character (full-width Latin and digits to ASCII, half-width kana to full width,
-    unusual spaces to a plain space), zero-width characters dropped, runs of a long-vowel or
-    wave mark collapsed to one (すごーーい -> すごーい), a katakana word's final long-vowel
-    mark dropped (セキュリティー -> セキュリティ, the JIS-style spelling), ASCII letters in
-    lower case.
-    ``starts[i]`` is the offset in the normalised text of original character ``i``;
-    ``starts[len(text)]`` is its length. The original text is never changed.
+    unusual spaces to a plain space; line breaks kept), zero-width characters dropped, runs of
+    a long-vowel or wave mark collapsed to one (すごーーい -> すごーい), a katakana word's
+    final long-vowel mark dropped (セキュリティー -> セキュリティ, the JIS-style spelling), ASCII
+    letters in lower case. ``starts[i]`` is the offset in the normalised text of original
+    character ``i``; ``starts[len(text)]`` is its length. The original text is never changed.
+
+    Runs of ordinary characters are normalised whole (linear time, C speed); only the
+    characters the rules above are about are handled one by one.
     """
     pieces: list[str] = []
     starts: list[int] = []
     pos = 0
-    previous = ""
-    previous_char = ""
-    for index, ch in enumerate(text):
+    cursor = 0
+    for match in _SPECIAL_RE.finditer(text):
+        if match.start() > cursor:
+            pos = _plain_run(text[cursor : match.start()], pieces, starts, pos)
+        pos = _special_chars(text, match.start(), match.end(), pieces, starts, pos)
+        cursor = match.end()
+    if cursor < len(text):
+        pos = _plain_run(text[cursor:], pieces, starts, pos)
+    starts.append(pos)
+    return "".join(pieces), starts
+
+
+def _plain_run(run: str, pieces: list[str], starts: list[int], pos: int) -> int:
+    norm = unicodedata.normalize("NFKC", run)
+    if len(norm) != len(run):  # an expansion such as ㈱ -> (株): character by character
+        for ch in run:
+            one = _fold(unicodedata.normalize("NFKC", ch))
+            starts.append(pos)
+            pieces.append(one)
+            pos += len(one)
+        return pos
+    starts.extend(range(pos, pos + len(run)))
+    pieces.append(_fold(norm))
+    return pos + len(run)
+
+
+def _fold(norm: str) -> str:
+    return norm.translate(_ASCII_LOWER).translate(_SPACES)
+
+
+def _special_chars(text: str, lo: int, hi: int, pieces: list[str], starts: list[int],
+                   pos: int) -> int:
+    """Zero-width characters, long and wave marks, half-width voicing marks."""
+    for index in range(lo, hi):
+        ch = text[index]
         starts.append(pos)
+        previous_char = text[index - 1] if index > 0 else ""
+        previous = pieces[-1][-1:] if pieces else ""
         if ch in _ZERO_WIDTH:
             continue
         if ch in "ーｰ" and _is_katakana(previous_char) and not _is_katakana(
             text[index + 1] if index + 1 < len(text) else ""
         ):
             continue  # word-final long mark: セキュリティー and セキュリティ are one word
-        if ch in _HALF_WIDTH_VOICING and pieces:
+        if ch in _HALF_WIDTH_VOICING and pieces and previous_char:
             # ｶﾞ is one kana: compose it with the character before (same normalised length).
             composed = unicodedata.normalize("NFKC", previous_char + ch)
             if len(composed) == 1:
-                pieces[-1] = previous = composed
+                pieces[-1] = pieces[-1][:-1] + composed
                 continue
-        previous_char = ch
         norm = unicodedata.normalize("NFKC", ch)
-        if norm.isspace():
-            norm = " "
-        elif len(norm) == 1 and norm in _LONG_MARKS and previous == norm:
+        if len(norm) == 1 and norm in _LONG_MARKS and previous == norm:
             continue
-        norm = norm.translate(_ASCII_LOWER)
+        norm = _fold(norm)
         pieces.append(norm)
         pos += len(norm)
-        previous = norm
-    starts.append(pos)
-    return "".join(pieces), starts
+    return pos
 
 
 def _is_katakana(ch: str) -> bool:

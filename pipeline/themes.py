@@ -29,6 +29,7 @@ scores (0 where not tagged) weighted by section length; ``n_sections`` counts ta
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
 import tomllib
@@ -324,15 +325,14 @@ class ThemeMatcher:
     def matches(self, norm: str, boundaries: set[int],
                 pos_at: dict[int, str] | None = None) -> list[_Match]:
         """Term and pattern matches in ``norm`` (terms only on token ``boundaries``)."""
-        taken: list[tuple[int, int]] = []
+        covered = bytearray(len(norm))  # 1 where a longer (earlier) term already matched
         found: list[_Match] = []
         for term, entries in self._terms:
             for start in _find_all(norm, term):
                 end = start + len(term)
                 if start not in boundaries or end not in boundaries:
                     continue
-                if any(start < t_end and t_start < end and (t_start, t_end) != (start, end)
-                       for t_start, t_end in taken):
+                if 1 in covered[start:end]:
                     continue
                 accepted = False
                 for theme, weight, display, pos in entries:
@@ -341,7 +341,7 @@ class ThemeMatcher:
                     found.append(_Match(start, end, theme, weight, display))
                     accepted = True
                 if accepted:
-                    taken.append((start, end))
+                    covered[start:end] = b"\x01" * (end - start)
         for index, theme in enumerate(self.themes):
             for pattern, weight in theme.patterns:
                 for match in pattern.finditer(norm):
@@ -416,7 +416,9 @@ def _vetoed_sentences(norm: str, sentences: list[tuple[int, int]],
 
 
 def _in_any(pos: int, spans: list[tuple[int, int]]) -> bool:
-    return any(s <= pos < e for s, e in spans)
+    """Whether ``pos`` lies in one of ``spans`` (sorted, non-overlapping sentence spans)."""
+    index = bisect.bisect_right(spans, (pos, float("inf"))) - 1
+    return index >= 0 and spans[index][0] <= pos < spans[index][1]
 
 
 def format_evidence(counts: dict[str, int]) -> str:
@@ -426,16 +428,31 @@ def format_evidence(counts: dict[str, int]) -> str:
 
 
 def _boundaries(tokens: pd.DataFrame) -> dict[str, set[int]]:
-    """Morpheme boundaries per section, as offsets into the article text."""
+    """Morpheme boundaries per section, as offsets into the article text.
+
+    A token starting at ``s`` with parts ``p1|p2|…`` has boundaries at ``s``, ``s + len(p1)``,
+    ``s + len(p1) + len(p2)`` … (computed column-wise)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if tokens.empty:
+        return {}
+    parts = pc.split_pattern(pa.array(tokens["parts"].astype(str).tolist()), "|")
+    counts = pc.list_value_length(parts).to_numpy()
+    lengths = pc.utf8_length(parts.flatten()).to_numpy().astype(np.int64)
+    ends = np.cumsum(lengths)
+    first = np.cumsum(counts) - counts
+    within = ends - np.repeat(np.where(first > 0, ends[first - 1], 0), counts)
+    starts = tokens["char_start"].to_numpy().astype(np.int64)
+    positions = np.concatenate([starts, np.repeat(starts, counts) + within])
+    owners = np.concatenate([np.arange(len(starts)), np.repeat(np.arange(len(starts)), counts)])
+    section_of = tokens["section_id"].to_numpy()[owners]
+    order = np.argsort(section_of, kind="stable")
+    section_of, positions = section_of[order], positions[order]
+    cuts = np.flatnonzero(section_of[1:] != section_of[:-1]) + 1
     result: dict[str, set[int]] = {}
-    for sid, start, parts in zip(tokens["section_id"], tokens["char_start"], tokens["parts"],
-                                 strict=True):
-        bounds = result.setdefault(sid, set())
-        pos = int(start)
-        bounds.add(pos)
-        for part in parts.split("|"):
-            pos += len(part)
-            bounds.add(pos)
+    for lo, hi in itertools.pairwise(np.r_[0, cuts, len(order)]):
+        result[str(section_of[lo])] = set(positions[lo:hi].tolist())
     return result
 
 
