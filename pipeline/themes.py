@@ -437,7 +437,12 @@ def _boundaries(tokens: pd.DataFrame) -> dict[str, set[int]]:
 
     if tokens.empty:
         return {}
-    parts = pc.split_pattern(pa.array(tokens["parts"].astype(str).tolist()), "|")
+    surfaces = pa.array(tokens["surface"].astype(str).tolist())
+    raw_parts = pa.array(tokens["parts"].astype(str).tolist())
+    # A one-morpheme token whose surface holds "|" has that surface as its parts: no split.
+    plain = pc.equal(raw_parts, surfaces)
+    parts = pc.split_pattern(pc.if_else(plain, pc.replace_substring(raw_parts, "|", "\x1f"),
+                                        raw_parts), "|")
     counts = pc.list_value_length(parts).to_numpy()
     lengths = pc.utf8_length(parts.flatten()).to_numpy().astype(np.int64)
     ends = np.cumsum(lengths)

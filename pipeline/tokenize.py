@@ -31,7 +31,8 @@ char_start    int    offset into the article's decoded text
 char_end      int
 is_content    bool   content word (noun, verb, adjective, adjectival noun, compound) and not
                      a stopword or a single kana
-parts         str    the morphemes of the token joined by ``|``
+parts         str    the morphemes of the token joined by ``|`` (a one-morpheme token: its
+                     surface as it is)
 ============  =====  ==============================================================
 """
 

@@ -210,3 +210,38 @@ def test_livedoor_articles_from_the_shared_corpus(tmp_path, shared_dir):
     leads = sections[sections["kind"] == "lead"]
     assert (leads["line_start"] == 3).all()
     assert not sections["text"].str.contains("news.livedoor.com/article").any()
+
+
+# --- fuzzing: arbitrary bytes and text only ever give the documented errors ---------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_decode_or_raise_the_documented_error(data):
+    from pipeline.ingest import decode
+
+    try:
+        text, encoding = decode(data, "fuzz.bin")
+    except InputFileError as exc:
+        assert str(exc).startswith("fuzz.bin: ")
+        assert exc.problem in {"not text (binary data)",
+                               "cannot be decoded as UTF-8, UTF-16, CP932 or EUC-JP"} or (
+            exc.problem.startswith("invalid "))
+    else:
+        assert isinstance(text, str) and encoding
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.binary(max_size=200), min_size=1, max_size=4))
+def test_folders_of_arbitrary_files_never_crash(tmp_path_factory, blobs):
+    folder = tmp_path_factory.mktemp("fuzz")
+    for i, blob in enumerate(blobs):
+        (folder / f"f{i}.txt").write_bytes(blob)
+    articles, skipped = ingest([str(folder)])
+    assert len(articles) + len(skipped) == len(blobs)
+    for row in articles.itertuples():
+        assert row.n_chars == len(row.text) and row.text.strip()

@@ -245,3 +245,18 @@ def test_news_dateline_is_not_a_heading():
     text = ("米、対日関税を引き下げ\n\n【ワシントン共同】\n\n"
             "トランプ米大統領は22日、日本からの輸入品に課す関税を15%に引き下げると発表した。\n")
     assert len(segment_article("d", text).sections) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_arbitrary_unicode_segments_with_exact_offsets(text):
+    parts = segment_article("u", text)
+    for s in parts.sections:
+        assert text[s["char_start"] : s["char_end"]] == s["text"]
+        assert len(s["analysis_text"]) == len(s["text"])
+    for sentence in parts.sentences:
+        assert text[sentence["char_start"] : sentence["char_end"]] == sentence["text"]
+        assert sentence["kind"] in SENTENCE_KINDS
+    lines = text.splitlines()
+    for b in parts.boilerplate:
+        assert lines[b["line"] - 1].strip() == b["text"]

@@ -170,3 +170,12 @@ def test_cache_key_changes_with_options(tmp_path):
     with_terms = TokenCache(tmp_path, Tokenizer(terms=["日米同盟強化"])).folder
     with_stop = TokenCache(tmp_path, Tokenizer(stopwords=frozenset({"関税"}))).folder
     assert len({plain, with_terms, with_stop}) == 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=120))
+def test_arbitrary_unicode_tokenises_with_exact_offsets(tokenizer, text):
+    for surface, _term, _pos, _d, start, end, _c, parts in tokenizer.tokens(text):
+        assert text[start:end] == surface
+        # a one-morpheme token's parts is its surface, even when that holds "|"
+        assert parts == surface or "".join(parts.split("|")) == surface
