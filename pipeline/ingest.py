@@ -15,7 +15,8 @@ article_id    str    file stem, or the id column of a table (else ``{stem}-{row}
                      ``-2``, ``-3`` … appended when two articles share one
 source        str    the path as found (``path:line`` for a JSON Lines row, ``path:row`` for
                      other tables, ``<stdin>`` for standard input)
-title         str    title column, Livedoor line 3, else the first non-blank line
+title         str    title column, Livedoor line 3, else the first non-blank line (cut at
+                     200 characters)
 url           str    url column, Livedoor line 1, else ``""``
 published     str    ISO date: date column, Livedoor line 2, the first 公開日 line, or ``""``
 n_sections    int    filled in after segmentation (0 here)
@@ -196,12 +197,20 @@ def is_livedoor_header(lines: list[str]) -> bool:
     )
 
 
+MAX_TITLE_CHARS = 200
+
+
 def _header(lines: list[str]) -> tuple[str, str, str]:
     if is_livedoor_header(lines):
-        return lines[2].strip(), lines[0].strip(), iso_datetime_date(lines[1])
-    title = next((line.strip() for line in lines if line.strip()), "")
+        return _short(lines[2].strip()), lines[0].strip(), iso_datetime_date(lines[1])
+    title = _short(next((line.strip() for line in lines if line.strip()), ""))
     published = next((d for d in map(published_date, lines) if d), "")
     return title, "", published
+
+
+def _short(title: str) -> str:
+    """A title is one line of display text: a first line of a whole article is cut."""
+    return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1] + "…"
 
 
 def _to_date(value: object) -> str:

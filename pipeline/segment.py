@@ -304,13 +304,15 @@ def _line_sentences(line: str, kind: str) -> list[tuple[str, int, int]]:
 def parse_citation(line: str) -> dict[str, str] | None:
     """Outlet, URL and note of a source line such as
     ``さらに読む ⇒時事ドットコム:…出典/画像元: https://…&g=pol日本は…`` (the note is the
-    commentary glued after the URL)."""
+    sentence of commentary glued after the URL)."""
     s = line.strip()
     url_match = _URL_RE.search(s)
     if url_match is None:
         return None
     url = url_match.group(0).rstrip(".,;:)]}>'\"")
-    note = s[url_match.start() + len(url) :].strip()
+    rest = s[url_match.start() + len(url) :]
+    first_sentence = split_sentences(rest[:2000])
+    note = rest[first_sentence[0][0] : first_sentence[0][1]] if first_sentence else ""
     match = _CITATION_RE.match(s[: url_match.start()] + " ")
     site = match.group("site") if match else s[: url_match.start()]
     site = re.sub(r"^(?:さらに読む|続きを読む|詳しくは)\s*[⇒→>＞]?\s*", "", site).strip()

@@ -281,3 +281,16 @@ def test_unexpected_error_is_one_line_unless_debug(tmp_path, seeds_dir, monkeypa
         "traceback)")
     debug = run_cli(seeds_dir, "--out", tmp_path / "o", "--debug")
     assert isinstance(debug.exception, RuntimeError)
+
+
+def test_one_huge_line_is_processed(tmp_path):
+    """A megabyte on one line (the rules are linear; benchmarks measure 50 MB)."""
+    line = "日米地位協定の改定が議論された。さらに読む ⇒ロイター出典: https://example.com/a日本は交渉。"
+    path = tmp_path / "big.txt"
+    path.write_text(line * (1_000_000 // len(line)), encoding="utf-8")
+    out = tmp_path / "o"
+    result = run_cli(path, "--out", out, "-q", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(out / "sections.csv")) == 1
+    assert len(pd.read_csv(out / "articles.csv")["title"][0]) == 200
+    assert "sofa" in pd.read_csv(out / "section_themes.csv")["theme_id"].tolist()
