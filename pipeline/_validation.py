@@ -51,6 +51,8 @@ class Options:
         return isinstance(value, str) and value in self.options
 
     def __str__(self) -> str:
+        if len(self.options) == 1:
+            return f"the str {next(iter(self.options))!r}"
         return "a str among " + ", ".join(repr(o) for o in sorted(self.options))
 
 

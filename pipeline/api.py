@@ -35,8 +35,11 @@ OUTPUT_COLUMNS: dict[str, list[str]] = {
     "tokens": ["section_id", "position", "surface", "term", "pos", "pos_detail", "char_start",
                "char_end", "is_content", "parts"],
     "topics": ["topic_id", "rank", "term", "weight"],
-    "topic_summary": ["topic_id", "label", "share"],
+    "topic_summary": ["topic_id", "label", "share", "coherence", "stability"],
     "section_topics": ["section_id", "topic_id", "weight"],
+    "article_topics": ["article_id", "topic_id", "weight"],
+    "topic_trends": ["topic_id", "period", "weight"],
+    "k_selection": ["k", "coherence", "stability", "reconstruction_error", "score", "chosen"],
     "section_themes": ["section_id", "theme_id", "score", "evidence", "method"],
     "article_themes": ["article_id", "theme_id", "score", "n_sections"],
     "themes": ["theme_id", "label_ja", "label_en", "n_sections"],
@@ -59,6 +62,9 @@ class Result:
     topics: pd.DataFrame
     topic_summary: pd.DataFrame
     section_topics: pd.DataFrame
+    article_topics: pd.DataFrame
+    topic_trends: pd.DataFrame
+    k_selection: pd.DataFrame
     section_themes: pd.DataFrame
     article_themes: pd.DataFrame
     themes: pd.DataFrame
@@ -170,27 +176,32 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
         tokens = tokenize(sections, Tokenizer(stopwords, terms), workers=workers,
                           cache=config.cache)
     with timer("vectorize"):
-        dtm = vectorize(tokens, sections)
+        vectorized = vectorize(tokens, sections, unit=config.unit, min_df=config.min_df,
+                               max_df=config.max_df)
     with timer("topics"):
-        topics, topic_summary, section_topics = topic_tables(
-            dtm, n_topics=config.n_topics, random_state=config.seed, max_iter=config.max_iter,
-            top_terms=config.top_terms,
+        fitted = topic_tables(
+            vectorized, sections, n_topics=config.n_topics, random_state=config.seed,
+            max_iter=config.max_iter, top_terms=config.top_terms,
         )
-        if config.n_topics is not None and len(topic_summary) < config.n_topics:
+        if isinstance(config.n_topics, int) and fitted.n_topics < config.n_topics:
+            fit = vectorized.fit
             warnings.append(
                 f"--topics {config.n_topics} is more than the corpus supports "
-                f"({dtm.n_documents} documents, {dtm.matrix.shape[1]} terms): "
-                f"fitted {len(topic_summary)}")
+                f"({fit.n_documents} documents, {fit.matrix.shape[1]} terms): "
+                f"fitted {fitted.n_topics}")
     with timer("themes"):
         section_themes, article_themes, themes = score_themes(
             sections, tokens, taxonomy, min_score=config.min_score, sentences=sentences,
-            exclude_kinds=config.exclude_kinds, dtm=dtm, random_state=config.seed,
+            exclude_kinds=config.exclude_kinds, dtm=vectorized.sections,
+            random_state=config.seed,
         )
     seconds = timer.seconds
     return Result(
         config=config, articles=articles, sections=sections, boilerplate=boilerplate,
-        sentences=sentences, citations=citations, tokens=tokens, topics=topics,
-        topic_summary=topic_summary, section_topics=section_topics, section_themes=section_themes,
+        sentences=sentences, citations=citations, tokens=tokens, topics=fitted.topics,
+        topic_summary=fitted.topic_summary, section_topics=fitted.section_topics,
+        article_topics=fitted.article_topics, topic_trends=fitted.topic_trends,
+        k_selection=fitted.k_selection, section_themes=section_themes,
         article_themes=article_themes, themes=themes, skipped=skipped, warnings=warnings,
         seconds=seconds,
     )

@@ -56,8 +56,18 @@ def run_command(
     ] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/out"),
     topics: Annotated[
-        int | None,
-        typer.Option("--topics", help="Number of NMF topics (default: sqrt of the sections)."),
+        str | None,
+        typer.Option("--topics", help="Number of NMF topics, or 'auto' to choose it "
+                                      "(default: sqrt of the documents)."),
+    ] = None,
+    unit: Annotated[
+        str, typer.Option(help="What a topic-model document is: section or article.")
+    ] = "section",
+    min_df: Annotated[
+        float | None, typer.Option(help="TF-IDF min document frequency (default: adaptive).")
+    ] = None,
+    max_df: Annotated[
+        float | None, typer.Option(help="TF-IDF max document frequency (default: adaptive).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed for NMF.")] = 0,
     themes: Annotated[
@@ -110,7 +120,8 @@ def run_command(
     """Run the whole pipeline and write every table into OUT."""
     try:
         config = Config(
-            inputs=tuple(str(p) for p in inputs or ()), out=out, n_topics=topics, seed=seed,
+            inputs=tuple(str(p) for p in inputs or ()), out=out, n_topics=_topics_value(topics),
+            unit=unit, min_df=min_df, max_df=max_df, seed=seed,
             themes=themes, themes_add=tuple(themes_add or ()), formats=format,
             min_score=min_score, top_terms=top_terms,
             stopwords=stopwords, terms=terms, workers=workers,
@@ -147,6 +158,16 @@ def run_command(
         stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if not quiet:
         _print_summary(result)
+
+
+def _topics_value(raw: str | None) -> int | str | None:
+    """``--topics`` as given: a whole number, 'auto', or left for Config to reject."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    return text
 
 
 def _print_summary(result: Result) -> None:

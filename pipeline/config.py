@@ -43,9 +43,15 @@ class Config:
         bundled ``seeds/``.
     out : Path
         Output folder for the tables.
-    n_topics : int or None
+    n_topics : int, 'auto' or None
         Number of NMF topics. None picks ``round(sqrt(n_documents))`` clamped to [2, 30] and to
-        the number of documents.
+        the number of documents; 'auto' chooses k by coherence and stability and writes the
+        ``k_selection`` table.
+    unit : {'section', 'article'}
+        What one document of the topic model is.
+    min_df, max_df : float or None
+        TF-IDF document-frequency bounds (min_df >= 1 counts documents, below 1 is a share);
+        None adapts them to the corpus size.
     seed : int
         Seed for every random choice (NMF initialisation). Pass an int for reproducible output
         across multiple calls.
@@ -87,7 +93,10 @@ class Config:
 
     inputs: tuple[str, ...] = ()
     out: Path = Path("data/out")
-    n_topics: int | None = None
+    n_topics: int | str | None = None
+    unit: str = "section"
+    min_df: float | None = None
+    max_df: float | None = None
     seed: int = 0
     themes: Path | None = None
     themes_add: tuple[Path, ...] = ()
@@ -112,7 +121,10 @@ class Config:
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "inputs": [InstanceOf(tuple, "a tuple of paths")],
         "out": [InstanceOf(Path, "a path")],
-        "n_topics": [Interval(Integral, 1, 1000), NoneValue()],
+        "n_topics": [Interval(Integral, 1, 1000), Options(frozenset({"auto"})), NoneValue()],
+        "unit": [Options(frozenset({"section", "article"}))],
+        "min_df": [Interval(Real, 0.0, None), NoneValue()],
+        "max_df": [Interval(Real, 0.0, 1.0), NoneValue()],
         "seed": [Interval(Integral, 0, 2**32 - 1)],
         "themes": [InstanceOf(Path, "a path"), NoneValue()],
         "themes_add": [InstanceOf(tuple, "a tuple of paths")],

@@ -6,17 +6,36 @@ Tables
 topic's whole component (each topic's weights over the full vocabulary sum to 1); the table
 lists the ``top_terms`` strongest.
 
-``topic_summary``: topic_id, label (top three terms joined by ``・``), share (of all section
-weight; sums to 1 over topics).
+``topic_summary``: topic_id, label (top three terms joined by ``・``), share (of all
+document weight; sums to 1 over topics), coherence (NPMI of the top terms), stability (mean
+best-match Jaccard agreement of the top terms across restarts).
 
 ``section_topics``: section_id, topic_id, weight. A section's weights sum to 1; zero rows are
-omitted, and so are sections without any modelled term.
+omitted, and so are sections without any modelled term. ``article_topics`` is the same per
+article. With ``--unit article`` the model is fitted on articles and sections are projected on
+it (and the other way round).
+
+``topic_trends``: topic_id, period (``YYYY-MM`` of the sections' ``published``), weight (mean
+section weight in that month; sums to 1 over topics); empty without dates.
+
+``k_selection`` (with ``--topics auto``): k, coherence, stability, reconstruction_error,
+score, chosen. For each k in the range (default 2 to min(30, documents / 2)) NMF is fitted on
+all documents; coherence is the mean NPMI of each topic's top 10 terms, counted as document
+co-occurrence in the corpus itself; stability is the mean, over topics, of the best-match
+Jaccard agreement of their top 10 terms with the topics of NMF fitted on random 80% subsamples
+(3 restarts, seeded from ``--seed``), after Greene, O'Callaghan and Cunningham (2014).
+``score = (coherence + 1) / 2 * stability``; the chosen k has the highest score (ties: the
+smaller k).
+
+Models: scikit-learn's NMF (``init="nndsvda"``, coordinate descent, Frobenius loss); above
+``MINIBATCH_DOCUMENTS`` documents, MiniBatchNMF.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,12 +43,17 @@ import scipy.sparse as sp
 from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
 
-from .vectorize import DocumentTermMatrix
-
 TOPIC_COLUMNS = ["topic_id", "rank", "term", "weight"]
-SUMMARY_COLUMNS = ["topic_id", "label", "share"]
+SUMMARY_COLUMNS = ["topic_id", "label", "share", "coherence", "stability"]
 SECTION_TOPIC_COLUMNS = ["section_id", "topic_id", "weight"]
+ARTICLE_TOPIC_COLUMNS = ["article_id", "topic_id", "weight"]
+TREND_COLUMNS = ["topic_id", "period", "weight"]
+K_SELECTION_COLUMNS = ["k", "coherence", "stability", "reconstruction_error", "score", "chosen"]
 DECIMALS = 6
+MINIBATCH_DOCUMENTS = 50_000
+TOP_N = 10
+RESTARTS = 3
+SUBSAMPLE = 0.8
 
 
 def default_n_topics(n_documents: int) -> int:
@@ -58,16 +82,25 @@ class _BaseNMF:
         return self
 
     def _fit_nmf(self, X, n_components: int, init: str, W=None, H=None) -> np.ndarray:
-        self._nmf = NMF(
-            n_components=n_components, init=init, random_state=self.random_state,
-            max_iter=self.max_iter, tol=1e-4,
-        )
+        if X.shape[0] > MINIBATCH_DOCUMENTS and init != "custom":
+            from sklearn.decomposition import MiniBatchNMF
+
+            self._nmf = MiniBatchNMF(
+                n_components=n_components, init=init, random_state=self.random_state,
+                max_iter=self.max_iter, batch_size=2048,
+            )
+        else:
+            self._nmf = NMF(
+                n_components=n_components, init=init, random_state=self.random_state,
+                max_iter=self.max_iter, tol=1e-4,
+            )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             W_fit = self._nmf.fit_transform(X, W=W, H=H)
         # Tiny corpora (k close to the number of documents) hit max_iter; say so, don't warn.
         self.converged_ = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
         self.n_iter_ = self._nmf.n_iter_
+        self.reconstruction_err_ = float(self._nmf.reconstruction_err_)
         H_fit = self._nmf.components_
         totals = H_fit.sum(axis=1, keepdims=True)
         totals[totals == 0] = 1.0
@@ -115,10 +148,11 @@ class TopicModel(_BaseNMF):
     """
 
     def __init__(self, n_topics: int | None = None, *, random_state: int = 0,
-                 max_iter: int = 500) -> None:
+                 max_iter: int = 500, init: str = "nndsvda") -> None:
         self.n_topics = n_topics
         self.random_state = random_state
         self.max_iter = max_iter
+        self.init = init
 
     def fit_transform(self, X) -> np.ndarray:
         """Fit the model and return document-topic weights.
@@ -135,7 +169,7 @@ class TopicModel(_BaseNMF):
         n_docs, n_terms = X.shape
         wanted = self.n_topics if self.n_topics is not None else default_n_topics(n_docs)
         self.n_topics_ = max(1, min(wanted, n_docs, n_terms))
-        return self._fit_nmf(X, self.n_topics_, "nndsvda")
+        return self._fit_nmf(X, self.n_topics_, self.init)
 
 
 class GuidedTopicModel(_BaseNMF):
@@ -221,46 +255,222 @@ class GuidedTopicModel(_BaseNMF):
         return W
 
 
-def topic_tables(
-    dtm: DocumentTermMatrix, *, n_topics: int | None = None, random_state: int = 0,
-    max_iter: int = 500, top_terms: int = 10,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Fit NMF and return the ``topics``, ``topic_summary`` and ``section_topics`` tables."""
-    if dtm.n_documents == 0 or dtm.matrix.shape[1] == 0:
-        return (pd.DataFrame(columns=TOPIC_COLUMNS), pd.DataFrame(columns=SUMMARY_COLUMNS),
-                pd.DataFrame(columns=SECTION_TOPIC_COLUMNS))
-    model = TopicModel(n_topics, random_state=random_state, max_iter=max_iter)
-    W = model.fit_transform(dtm.matrix)
-    H = model.components_
+def top_term_indices(components: np.ndarray, n: int = TOP_N) -> list[np.ndarray]:
+    """Column indices of each topic's ``n`` strongest terms (ties by index, for stability)."""
+    return [np.lexsort((np.arange(len(row)), -row))[:n] for row in components]
 
-    topic_rows = []
-    for topic_id, row in enumerate(H):
-        order = np.lexsort((dtm.terms, -row))[:top_terms]
-        for rank, j in enumerate(order, start=1):
-            if row[j] > 0:
-                topic_rows.append((topic_id, rank, dtm.terms[j], round(float(row[j]), DECIMALS)))
-    topics = pd.DataFrame(topic_rows, columns=TOPIC_COLUMNS)
 
-    totals = W.sum(axis=0)
-    share = totals / totals.sum() if totals.sum() > 0 else np.zeros_like(totals)
-    labels = [
-        "・".join(topics.loc[topics["topic_id"] == k, "term"].head(3)) for k in range(len(H))
-    ]
-    summary = pd.DataFrame({
-        "topic_id": np.arange(len(H)),
-        "label": labels,
-        "share": np.round(share, DECIMALS),
-    }, columns=SUMMARY_COLUMNS)
+def npmi_coherence(binary: sp.csr_matrix, top: list[np.ndarray]) -> np.ndarray:
+    """Mean NPMI over pairs of each topic's top terms, from document co-occurrence.
 
-    section_rows = []
-    for sid, weights in zip(dtm.doc_ids, W, strict=True):
+    Parameters
+    ----------
+    binary : sparse matrix of shape (n_documents, n_terms)
+        1 where a term occurs in a document.
+    top : list of ndarray
+        Top-term column indices per topic.
+
+    Returns
+    -------
+    ndarray of shape (n_topics,)
+        In [-1, 1]; a pair that never co-occurs counts -1.
+    """
+    n_docs = binary.shape[0]
+    scores = []
+    for idx in top:
+        if len(idx) < 2:
+            scores.append(0.0)
+            continue
+        sub = binary[:, idx]
+        co = np.asarray((sub.T @ sub).todense(), dtype=np.float64) / n_docs
+        p = np.diag(co).copy()
+        values = []
+        for i in range(len(idx)):
+            for j in range(i + 1, len(idx)):
+                joint = co[i, j]
+                if joint <= 0 or p[i] <= 0 or p[j] <= 0:
+                    values.append(-1.0)
+                elif joint >= 1.0:
+                    values.append(1.0)
+                else:
+                    values.append(math.log(joint / (p[i] * p[j])) / -math.log(joint))
+        scores.append(float(np.mean(values)))
+    return np.asarray(scores)
+
+
+def best_match_jaccard(reference: list[np.ndarray], other: list[np.ndarray]) -> np.ndarray:
+    """For each reference topic, the highest Jaccard agreement with any topic of ``other``."""
+    sets = [set(map(int, o)) for o in other]
+    result = []
+    for ref in reference:
+        r = set(map(int, ref))
+        result.append(max((len(r & o) / len(r | o) for o in sets if r | o), default=0.0))
+    return np.asarray(result)
+
+
+def topic_stability(X, k: int, reference_top: list[np.ndarray], random_state: int,
+                    max_iter: int, restarts: int = RESTARTS) -> np.ndarray:
+    """Per-topic stability: mean best-match Jaccard of the reference topics' top terms with
+    those of NMF fitted on ``restarts`` random 80% subsamples of the documents."""
+    n_docs = X.shape[0]
+    size = max(k, round(SUBSAMPLE * n_docs))
+    agreements = []
+    for r in range(restarts):
+        rng = np.random.default_rng(random_state + 1 + r)
+        rows = np.sort(rng.choice(n_docs, size=min(size, n_docs), replace=False))
+        model = TopicModel(k, random_state=random_state + 1 + r, max_iter=max_iter,
+                           init="nndsvdar")
+        model.fit(X[rows])
+        agreements.append(best_match_jaccard(reference_top, top_term_indices(
+            model.components_)))
+    return np.mean(agreements, axis=0)
+
+
+def select_k(X, k_values: list[int], random_state: int = 0, max_iter: int = 500,
+             restarts: int = RESTARTS) -> tuple[int, pd.DataFrame]:
+    """Choose the number of topics by coherence and stability (see the module docstring).
+
+    Returns
+    -------
+    k : int
+    k_selection : DataFrame of shape (len(k_values), 6)
+    """
+    binary = (X > 0).astype(np.float64).tocsr()
+    rows = []
+    for k in k_values:
+        model = TopicModel(k, random_state=random_state, max_iter=max_iter)
+        model.fit(X)
+        top = top_term_indices(model.components_)
+        coherence = float(npmi_coherence(binary, top).mean())
+        stability = float(topic_stability(X, model.n_topics_, top, random_state, max_iter,
+                                          restarts).mean())
+        rows.append((model.n_topics_, coherence, stability, model.reconstruction_err_,
+                     (coherence + 1) / 2 * stability))
+    table = pd.DataFrame(rows, columns=K_SELECTION_COLUMNS[:-1]).drop_duplicates("k")
+    best = int(table.sort_values(["score", "k"], ascending=[False, True]).iloc[0]["k"])
+    table["chosen"] = table["k"] == best
+    for column in ("coherence", "stability", "reconstruction_error", "score"):
+        table[column] = table[column].round(DECIMALS)
+    return best, table.reset_index(drop=True)
+
+
+def default_k_range(n_documents: int) -> list[int]:
+    """2 to min(30, n_documents / 2) (at least [2] where there are two documents)."""
+    upper = min(30, n_documents // 2)
+    return list(range(2, upper + 1)) if upper >= 2 else [max(1, min(2, n_documents))]
+
+
+def _weights_table(ids, W: np.ndarray, id_column: str) -> pd.DataFrame:
+    rows = []
+    for doc_id, weights in zip(ids, W, strict=True):
         total = weights.sum()
         if total <= 0:
             continue
-        normalised = weights / total
-        for topic_id, weight in enumerate(normalised):
+        for topic_id, weight in enumerate(weights / total):
             rounded = round(float(weight), DECIMALS)
             if rounded > 0:
-                section_rows.append((sid, topic_id, rounded))
-    section_topics = pd.DataFrame(section_rows, columns=SECTION_TOPIC_COLUMNS)
-    return topics, summary, section_topics
+                rows.append((doc_id, topic_id, rounded))
+    return pd.DataFrame(rows, columns=[id_column, "topic_id", "weight"])
+
+
+def _trends(section_topics: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:
+    month = sections.set_index("section_id")["published"].astype(str).str[:7]
+    dated = section_topics.assign(period=section_topics["section_id"].map(month))
+    dated = dated[dated["period"].str.match(r"^\d{4}-\d{2}$", na=False)]
+    if dated.empty:
+        return pd.DataFrame(columns=TREND_COLUMNS)
+    n_sections = dated.groupby("period")["section_id"].nunique()
+    sums = dated.groupby(["period", "topic_id"])["weight"].sum().reset_index()
+    sums["weight"] = (sums["weight"] / sums["period"].map(n_sections)).round(DECIMALS)
+    return sums[TREND_COLUMNS].sort_values(["period", "topic_id"]).reset_index(drop=True)
+
+
+@dataclass
+class TopicTables:
+    topics: pd.DataFrame
+    topic_summary: pd.DataFrame
+    section_topics: pd.DataFrame
+    article_topics: pd.DataFrame
+    topic_trends: pd.DataFrame
+    k_selection: pd.DataFrame
+    n_topics: int
+
+
+def topic_tables(
+    vectorized, sections: pd.DataFrame | None = None, *, n_topics: int | str | None = None,
+    random_state: int = 0, max_iter: int = 500, top_terms: int = 10,
+    k_values: list[int] | None = None, restarts: int = RESTARTS,
+) -> TopicTables:
+    """Fit NMF (choosing k with ``n_topics="auto"``) and build every topic table.
+
+    Parameters
+    ----------
+    vectorized : Vectorized or DocumentTermMatrix
+        TF-IDF from :func:`pipeline.vectorize.vectorize` (a bare matrix is its own unit).
+    sections : DataFrame or None
+        The ``sections`` table, for ``topic_trends``.
+    n_topics : int, 'auto' or None
+        None uses :func:`default_n_topics`.
+    random_state : int
+        Determines the NMF initialisation and the stability subsamples. Pass an int for
+        reproducible output across multiple calls.
+
+    Returns
+    -------
+    TopicTables
+    """
+    from .vectorize import DocumentTermMatrix, Vectorized
+
+    if isinstance(vectorized, DocumentTermMatrix):
+        vectorized = Vectorized(vectorized, vectorized, vectorized, "section")
+    fit = vectorized.fit
+    empty = TopicTables(pd.DataFrame(columns=TOPIC_COLUMNS), pd.DataFrame(
+        columns=SUMMARY_COLUMNS), pd.DataFrame(columns=SECTION_TOPIC_COLUMNS), pd.DataFrame(
+        columns=ARTICLE_TOPIC_COLUMNS), pd.DataFrame(columns=TREND_COLUMNS), pd.DataFrame(
+        columns=K_SELECTION_COLUMNS), 0)
+    if fit.n_documents == 0 or fit.matrix.shape[1] == 0:
+        return empty
+    k_selection = pd.DataFrame(columns=K_SELECTION_COLUMNS)
+    if n_topics == "auto":
+        k, k_selection = select_k(fit.matrix, k_values or default_k_range(fit.n_documents),
+                                  random_state, max_iter, restarts)
+    else:
+        k = n_topics  # type: ignore[assignment]
+    model = TopicModel(k, random_state=random_state, max_iter=max_iter)
+    W = model.fit_transform(fit.matrix)
+    H = model.components_
+    top = top_term_indices(H, TOP_N)
+    binary = (fit.matrix > 0).astype(np.float64).tocsr()
+    coherence = npmi_coherence(binary, top)
+    stability = topic_stability(fit.matrix, model.n_topics_, top, random_state, max_iter,
+                                restarts) if fit.n_documents >= 3 else np.ones(len(H))
+
+    topic_rows = []
+    for topic_id, row in enumerate(H):
+        order = np.lexsort((fit.terms, -row))[:top_terms]
+        for rank, j in enumerate(order, start=1):
+            if row[j] > 0:
+                topic_rows.append((topic_id, rank, fit.terms[j], round(float(row[j]), DECIMALS)))
+    topics = pd.DataFrame(topic_rows, columns=TOPIC_COLUMNS)
+    totals = W.sum(axis=0)
+    share = totals / totals.sum() if totals.sum() > 0 else np.zeros_like(totals)
+    labels = ["・".join(topics.loc[topics["topic_id"] == k_, "term"].head(3))
+              for k_ in range(len(H))]
+    summary = pd.DataFrame({
+        "topic_id": np.arange(len(H)), "label": labels, "share": np.round(share, DECIMALS),
+        "coherence": np.round(coherence, DECIMALS), "stability": np.round(stability, DECIMALS),
+    }, columns=SUMMARY_COLUMNS)
+
+    def weights_of(dtm):
+        if dtm is fit:
+            return W
+        return model.transform(dtm.matrix) if dtm.n_documents else np.zeros((0, len(H)))
+
+    section_topics = _weights_table(vectorized.sections.doc_ids,
+                                    weights_of(vectorized.sections), "section_id")
+    article_topics = _weights_table(vectorized.articles.doc_ids,
+                                    weights_of(vectorized.articles), "article_id")
+    trends = _trends(section_topics, sections) if sections is not None else pd.DataFrame(
+        columns=TREND_COLUMNS)
+    return TopicTables(topics, summary, section_topics, article_topics, trends, k_selection,
+                       model.n_topics_)

@@ -61,44 +61,94 @@ def _identity(doc: list[str]) -> list[str]:
     return doc
 
 
-def vectorize(tokens: pd.DataFrame, sections: pd.DataFrame) -> DocumentTermMatrix:
-    """Build the TF-IDF matrix over content terms of each section.
+@dataclass(frozen=True)
+class Vectorized:
+    """TF-IDF matrices over one vocabulary.
+
+    Attributes
+    ----------
+    fit : DocumentTermMatrix
+        The documents models are fitted on (sections or articles, by ``unit``).
+    sections : DocumentTermMatrix
+        One row per section with kept terms.
+    articles : DocumentTermMatrix
+        One row per article with kept terms.
+    unit : str
+        'section' or 'article'.
+    """
+
+    fit: DocumentTermMatrix
+    sections: DocumentTermMatrix
+    articles: DocumentTermMatrix
+    unit: str
+
+
+def _documents(tokens: pd.DataFrame, sections: pd.DataFrame, unit: str):
+    content = tokens[tokens["is_content"] & (tokens["pos_detail"] != "数詞")]
+    if unit == "article":
+        article_of = sections.set_index("section_id")["article_id"]
+        keys = content["section_id"].map(article_of)
+        order = list(dict.fromkeys(sections["article_id"]))
+    else:
+        keys = content["section_id"]
+        order = list(sections["section_id"])
+    grouped = content["term"].groupby(keys.to_numpy(), sort=False).apply(list)
+    ids = [key for key in order if key in grouped.index]
+    return ids, [grouped[key] for key in ids]
+
+
+def _matrix(vectorizer, ids, docs) -> DocumentTermMatrix:
+    matrix = vectorizer.transform(docs) if docs else sp.csr_matrix((0, len(
+        vectorizer.vocabulary_)))
+    keep = np.asarray(matrix.sum(axis=1)).ravel() > 0
+    return DocumentTermMatrix(sp.csr_matrix(matrix[keep]), np.asarray(ids, dtype=object)[keep],
+                              vectorizer.get_feature_names_out().astype(object))
+
+
+def vectorize(
+    tokens: pd.DataFrame, sections: pd.DataFrame, unit: str = "section",
+    min_df: float | None = None, max_df: float | None = None,
+) -> Vectorized:
+    """TF-IDF over the content terms, fitted on ``unit`` documents.
 
     Parameters
     ----------
     tokens : DataFrame
         The ``tokens`` table (section_id, term, pos_detail, is_content).
     sections : DataFrame
-        The ``sections`` table; its order fixes the row order.
+        The ``sections`` table (section_id, article_id); its order fixes the row order.
+    unit : {'section', 'article'}
+        What one document is.
+    min_df, max_df : float or None
+        Document-frequency bounds as in scikit-learn (an int-valued ``min_df`` >= 1 counts
+        documents, a fraction is a share); None adapts them to the corpus size (see the module
+        docstring).
 
     Returns
     -------
-    DocumentTermMatrix
-        Rows only for sections with at least one kept term; may have zero rows.
+    Vectorized
     """
-    content = tokens[tokens["is_content"] & (tokens["pos_detail"] != "数詞")]
-    by_section = content.groupby("section_id", sort=False)["term"].apply(list)
-    doc_ids = [sid for sid in sections["section_id"] if sid in by_section.index]
-    docs = [by_section[sid] for sid in doc_ids]
+    empty = DocumentTermMatrix(sp.csr_matrix((0, 0)), np.array([], dtype=object),
+                               np.array([], dtype=object))
+    ids, docs = _documents(tokens, sections, unit)
     if not docs:
-        return DocumentTermMatrix(sp.csr_matrix((0, 0)), np.array([], dtype=object),
-                                  np.array([], dtype=object))
-    min_df, max_df = document_frequency_bounds(len(docs))
-    for attempt_min_df, attempt_max_df in ((min_df, max_df), (1, 1.0)):
+        return Vectorized(empty, empty, empty, unit)
+    auto_min, auto_max = document_frequency_bounds(len(docs))
+    chosen_min = auto_min if min_df is None else (int(min_df) if min_df >= 1 else min_df)
+    chosen_max = auto_max if max_df is None else max_df
+    for attempt_min_df, attempt_max_df in ((chosen_min, chosen_max), (1, 1.0)):
         vectorizer = TfidfVectorizer(
             analyzer=_identity, min_df=attempt_min_df, max_df=attempt_max_df,
             sublinear_tf=True, norm="l2", dtype=np.float64,
         )
         try:
-            matrix = vectorizer.fit_transform(docs)
+            vectorizer.fit(docs)
             break
         except ValueError:  # the bounds pruned every term of a tiny corpus
             continue
-    else:  # pragma: no cover - min_df=1, max_df=1.0 keeps every term
-        raise AssertionError("unreachable")
-    keep = np.asarray(matrix.sum(axis=1)).ravel() > 0
-    return DocumentTermMatrix(
-        matrix=sp.csr_matrix(matrix[keep]),
-        doc_ids=np.asarray(doc_ids, dtype=object)[keep],
-        terms=vectorizer.get_feature_names_out().astype(object),
-    )
+    fit = _matrix(vectorizer, ids, docs)
+    other_unit = "article" if unit == "section" else "section"
+    other = _matrix(vectorizer, *_documents(tokens, sections, other_unit))
+    if unit == "section":
+        return Vectorized(fit, fit, other, unit)
+    return Vectorized(fit, other, fit, unit)

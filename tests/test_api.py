@@ -18,8 +18,11 @@ EXPECTED_COLUMNS = {
     "tokens": ["section_id", "position", "surface", "term", "pos", "pos_detail", "char_start",
                "char_end", "is_content", "parts"],
     "topics": ["topic_id", "rank", "term", "weight"],
-    "topic_summary": ["topic_id", "label", "share"],
+    "topic_summary": ["topic_id", "label", "share", "coherence", "stability"],
     "section_topics": ["section_id", "topic_id", "weight"],
+    "article_topics": ["article_id", "topic_id", "weight"],
+    "topic_trends": ["topic_id", "period", "weight"],
+    "k_selection": ["k", "coherence", "stability", "reconstruction_error", "score", "chosen"],
     "section_themes": ["section_id", "theme_id", "score", "evidence", "method"],
     "article_themes": ["article_id", "theme_id", "score", "n_sections"],
     "themes": ["theme_id", "label_ja", "label_en", "n_sections"],
@@ -30,8 +33,8 @@ def test_output_contract_columns(seeds_result):
     assert OUTPUT_COLUMNS == EXPECTED_COLUMNS
     tables = seeds_result.tables()
     assert {name: list(df.columns) for name, df in tables.items()} == EXPECTED_COLUMNS
-    for name in ("articles", "sections", "tokens", "topics", "section_topics",
-                 "section_themes", "article_themes", "themes"):
+    for name in ("articles", "sections", "tokens", "topics", "section_topics", "article_topics",
+                 "topic_trends", "section_themes", "article_themes", "themes"):
         assert len(tables[name]) > 0, name
 
 

@@ -23,8 +23,8 @@ def test_config_is_frozen():
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
     [
-        ("n_topics", 0, "The 'n_topics' parameter of Config must be an int in the range [1, 1000] "
-                        "or None. Got 0 instead."),
+        ("n_topics", 0, "The 'n_topics' parameter of Config must be an int in the range [1, 1000], "
+                        "the str 'auto' or None. Got 0 instead."),
         ("n_topics", 10_000, "Got 10000 instead."),
         ("formats", "xlsx", "must be a str among 'both', 'csv', 'parquet'. Got 'xlsx' instead."),
         ("min_score", 1.5, "The 'min_score' parameter of Config must be a float in the range "

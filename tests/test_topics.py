@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 
@@ -32,7 +33,8 @@ def test_default_number_of_topics(n, k):
 
 def test_planted_topics_are_recovered():
     dtm = planted_corpus()
-    topics, _summary, section_topics = topic_tables(dtm, n_topics=3, random_state=0)
+    fitted = topic_tables(dtm, n_topics=3, random_state=0)
+    topics, section_topics = fitted.topics, fitted.section_topics
     for k in range(3):
         top = topics[topics["topic_id"] == k].head(8)["term"].str.split("_").str[0]
         assert top.nunique() == 1  # every top term of a topic comes from one planted block
@@ -46,7 +48,8 @@ def test_weights_sum_to_one():
     model = TopicModel(3, random_state=0)
     model.fit(dtm.matrix)
     np.testing.assert_allclose(model.components_.sum(axis=1), 1.0)
-    _, summary, section_topics = topic_tables(dtm, n_topics=3)
+    fitted = topic_tables(dtm, n_topics=3)
+    summary, section_topics = fitted.topic_summary, fitted.section_topics
     np.testing.assert_allclose(section_topics.groupby("section_id")["weight"].sum(), 1.0,
                                atol=1e-5)
     assert abs(summary["share"].sum() - 1.0) < 1e-5
@@ -54,9 +57,11 @@ def test_weights_sum_to_one():
 
 
 def test_table_columns():
-    topics, summary, section_topics = topic_tables(planted_corpus(), n_topics=3, top_terms=4)
+    fitted = topic_tables(planted_corpus(), n_topics=3, top_terms=4)
+    topics, summary, section_topics = (fitted.topics, fitted.topic_summary,
+                                       fitted.section_topics)
     assert list(topics.columns) == ["topic_id", "rank", "term", "weight"]
-    assert list(summary.columns) == ["topic_id", "label", "share"]
+    assert list(summary.columns) == ["topic_id", "label", "share", "coherence", "stability"]
     assert list(section_topics.columns) == ["section_id", "topic_id", "weight"]
     assert topics.groupby("topic_id")["rank"].apply(list).tolist() == [[1, 2, 3, 4]] * 3
     assert summary["label"].str.count("・").eq(2).all()
@@ -66,6 +71,40 @@ def test_same_seed_same_tables_and_topics_clamped_to_documents():
     dtm = planted_corpus(docs_per_topic=2)
     first = topic_tables(dtm, n_topics=50, random_state=7)
     second = topic_tables(dtm, n_topics=50, random_state=7)
-    for a, b in zip(first, second, strict=True):
-        assert a.equals(b)
-    assert first[1]["topic_id"].tolist() == list(range(6))  # 6 documents
+    for name in ("topics", "topic_summary", "section_topics"):
+        assert getattr(first, name).equals(getattr(second, name))
+    assert first.topic_summary["topic_id"].tolist() == list(range(6))  # 6 documents
+
+
+def test_best_match_jaccard_and_npmi():
+    from pipeline.topics import best_match_jaccard, npmi_coherence
+
+    reference = [np.array([0, 1, 2, 3]), np.array([4, 5, 6, 7])]
+    other = [np.array([4, 5, 6, 9]), np.array([0, 1, 2, 3])]
+    np.testing.assert_allclose(best_match_jaccard(reference, other), [1.0, 3 / 5])
+    # terms 0 and 1 always together, term 2 never with them
+    binary = sp.csr_matrix(np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1], [0, 0, 1]], float))
+    np.testing.assert_allclose(npmi_coherence(binary, [np.array([0, 1]),
+                                                        np.array([0, 2])]), [1.0, -1.0])
+
+
+@pytest.mark.parametrize("planted", [3, 5])
+def test_auto_k_recovers_the_planted_number_of_topics(planted):
+    dtm = planted_corpus(n_topics=planted, docs_per_topic=12, terms_per_topic=10, seed=1)
+    fitted = topic_tables(dtm, n_topics="auto", random_state=0, k_values=list(range(2, 9)))
+    table = fitted.k_selection
+    assert list(table.columns) == ["k", "coherence", "stability", "reconstruction_error",
+                                   "score", "chosen"]
+    assert table.loc[table["chosen"], "k"].tolist() == [planted]
+    assert fitted.n_topics == planted
+    assert table["reconstruction_error"].is_monotonic_decreasing
+
+
+def test_topic_trends_by_month():
+    dtm = planted_corpus(n_topics=2, docs_per_topic=2)
+    sections = pd.DataFrame({"section_id": [f"d{i}" for i in range(4)],
+                             "published": ["2025-02-08", "2025-02-20", "2025-03-01", ""]})
+    trends = topic_tables(dtm, sections, n_topics=2).topic_trends
+    assert list(trends.columns) == ["topic_id", "period", "weight"]
+    assert sorted(set(trends["period"])) == ["2025-02", "2025-03"]
+    np.testing.assert_allclose(trends.groupby("period")["weight"].sum(), 1.0, atol=1e-5)

@@ -13,7 +13,8 @@ def make_tables(docs: dict[str, list[tuple[str, str]]]):
         for pos, (term, detail) in enumerate(terms):
             rows.append({"section_id": sid, "position": pos, "term": term,
                          "pos_detail": detail, "is_content": True})
-    return pd.DataFrame(rows), pd.DataFrame({"section_id": list(docs)})
+    return pd.DataFrame(rows), pd.DataFrame({
+        "section_id": list(docs), "article_id": [sid.split("#")[0] for sid in docs]})
 
 
 @pytest.mark.parametrize(
@@ -29,7 +30,7 @@ def test_rows_are_l2_normalised_and_numbers_left_out():
         "a#1": [("同盟", "普通名詞"), ("関税", "普通名詞")],
         "a#2": [("2025年", "数詞")],
     })
-    dtm = vectorize(tokens, sections)
+    dtm = vectorize(tokens, sections).fit
     assert list(dtm.doc_ids) == ["a#0", "a#1"]  # a#2 has only a number
     assert "2025年" not in set(dtm.terms)
     norms = np.sqrt(np.asarray(dtm.matrix.multiply(dtm.matrix).sum(axis=1)).ravel())
@@ -39,5 +40,18 @@ def test_rows_are_l2_normalised_and_numbers_left_out():
 def test_empty_input_gives_an_empty_matrix():
     tokens, sections = make_tables({})
     tokens = pd.DataFrame(columns=["section_id", "term", "pos_detail", "is_content"])
-    dtm = vectorize(tokens.astype({"is_content": bool}), sections)
-    assert dtm.n_documents == 0
+    vectorized = vectorize(tokens.astype({"is_content": bool}), sections)
+    assert vectorized.fit.n_documents == 0
+
+
+def test_article_unit_shares_the_vocabulary_with_sections():
+    tokens, sections = make_tables({
+        "a#0": [("関税", "普通名詞"), ("同盟", "普通名詞")],
+        "a#1": [("関税", "普通名詞")],
+        "b#0": [("基地", "普通名詞"), ("同盟", "普通名詞")],
+    })
+    vectorized = vectorize(tokens, sections, unit="article", min_df=1, max_df=1.0)
+    assert list(vectorized.fit.doc_ids) == ["a", "b"]
+    assert list(vectorized.sections.doc_ids) == ["a#0", "a#1", "b#0"]
+    assert list(vectorized.fit.terms) == list(vectorized.sections.terms)
+    assert vectorized.articles is vectorized.fit
