@@ -252,8 +252,12 @@ class Tokenizer:
         noun_like = np.isin(kind, (_NOUN, _SUFFIX, _COUNTER))
         prev_noun_run = np.isin(prev, (_NOUN, _PREFIX, _SUFFIX)) | (
             (prev == _COUNTER) & (prev2 != _NUM))
+        latin = pc.match_substring_regex(m["surface"].combine_chunks(),
+                                         "^[A-Za-zＡ-Ｚａ-ｚ]+$").to_numpy(zero_copy_only=False)
+        prev_latin = np.r_[False, latin[:-1]] if n else latin
         joins = adjacent & (
             ((kind == _NUM) & (prev == _NUM))
+            | ((kind == _NUM) & prev_latin & (prev == _NOUN))  # G7, F35, P3
             | ((kind == _COUNTER) & (prev == _NUM))
             | (noun_like & prev_noun_run & (prev != _NUM))
             | ((kind == _NUM) & False)

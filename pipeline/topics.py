@@ -82,17 +82,19 @@ class _BaseNMF:
         return self
 
     def _fit_nmf(self, X, n_components: int, init: str, W=None, H=None) -> np.ndarray:
+        loss = getattr(self, "loss", "frobenius")
+        solver = "mu" if loss != "frobenius" else "cd"
         if X.shape[0] > MINIBATCH_DOCUMENTS and init != "custom":
             from sklearn.decomposition import MiniBatchNMF
 
             self._nmf = MiniBatchNMF(
                 n_components=n_components, init=init, random_state=self.random_state,
-                max_iter=self.max_iter, batch_size=2048,
+                max_iter=self.max_iter, batch_size=2048, beta_loss=loss,
             )
         else:
             self._nmf = NMF(
                 n_components=n_components, init=init, random_state=self.random_state,
-                max_iter=self.max_iter, tol=1e-4,
+                max_iter=self.max_iter, tol=1e-4, beta_loss=loss, solver=solver,
             )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
@@ -134,6 +136,10 @@ class TopicModel(_BaseNMF):
         multiple calls.
     max_iter : int
         Maximum number of NMF iterations.
+    init : str
+        NMF initialisation ('nndsvda' by default; 'nndsvdar' for the stability restarts).
+    loss : {'frobenius', 'kullback-leibler'}
+        Beta divergence minimised (Kullback-Leibler uses the multiplicative-update solver).
 
     Attributes
     ----------
@@ -148,11 +154,12 @@ class TopicModel(_BaseNMF):
     """
 
     def __init__(self, n_topics: int | None = None, *, random_state: int = 0,
-                 max_iter: int = 500, init: str = "nndsvda") -> None:
+                 max_iter: int = 500, init: str = "nndsvda", loss: str = "frobenius") -> None:
         self.n_topics = n_topics
         self.random_state = random_state
         self.max_iter = max_iter
         self.init = init
+        self.loss = loss
 
     def fit_transform(self, X) -> np.ndarray:
         """Fit the model and return document-topic weights.
@@ -399,7 +406,7 @@ class TopicTables:
 def topic_tables(
     vectorized, sections: pd.DataFrame | None = None, *, n_topics: int | str | None = None,
     random_state: int = 0, max_iter: int = 500, top_terms: int = 10,
-    k_values: list[int] | None = None, restarts: int = RESTARTS,
+    k_values: list[int] | None = None, restarts: int = RESTARTS, loss: str = "frobenius",
 ) -> TopicTables:
     """Fit NMF (choosing k with ``n_topics="auto"``) and build every topic table.
 
@@ -436,7 +443,7 @@ def topic_tables(
                                   random_state, max_iter, restarts)
     else:
         k = n_topics  # type: ignore[assignment]
-    model = TopicModel(k, random_state=random_state, max_iter=max_iter)
+    model = TopicModel(k, random_state=random_state, max_iter=max_iter, loss=loss)
     W = model.fit_transform(fit.matrix)
     H = model.components_
     top = top_term_indices(H, TOP_N)
