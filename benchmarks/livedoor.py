@@ -7,18 +7,23 @@ Needs ../shared/corpora/livedoor-news-corpus.tar.gz (never copied into the proje
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
 import sys
-import tarfile
-import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
-
+# benchmarks/tokenize.py would shadow the standard library's tokenize: keep this folder off
+# the import path.
 HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
+
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import tarfile  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
 _spec = importlib.util.spec_from_file_location("_corpus", HERE / "_corpus.py")
 _corpus = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_corpus)
