@@ -102,7 +102,8 @@ class Result:
         target = Path(out) if out is not None else self.config.out
         manifest = self.manifest()
         paths = write_tables(self.tables(), target, formats or self.config.formats, manifest,
-                             force=self.config.force if force is None else force)
+                             force=self.config.force if force is None else force,
+                             excel=self.config.excel)
         self.seconds["output"] = time.perf_counter() - started
         return paths
 

@@ -111,6 +111,9 @@ def run_command(
     strict: Annotated[
         bool, typer.Option(help="Fail on the first unreadable input instead of skipping it.")
     ] = False,
+    excel: Annotated[
+        bool, typer.Option(help="CSV with a UTF-8 BOM for Excel, plus tables.xlsx.")
+    ] = False,
     force: Annotated[
         bool, typer.Option(help="Replace OUT outright, removing files this run does not write.")
     ] = False,
@@ -128,7 +131,7 @@ def run_command(
             cache=None if no_cache else cache, id_col=id_col, text_col=text_col,
             title_col=title_col,
             date_col=date_col, url_col=url_col, exclude_kinds=exclude_kinds, strict=strict,
-            force=force, quiet=quiet,
+            excel=excel, force=force, quiet=quiet,
         )
         show_progress = not quiet and stderr.is_terminal
         if show_progress:
@@ -376,6 +379,70 @@ def evaluate_command(
     stdout.print(view)
     stdout.print(f"wrote {target}")
     del pd
+
+
+def _load_output(folder: Path) -> dict:
+    from .plots import load_tables
+
+    if not folder.is_dir():
+        raise JTopicsError(f"{folder}: no such output folder")
+    tables = load_tables(folder)
+    missing = [n for n in ("articles", "sections", "themes", "section_themes",
+                           "article_themes", "topics", "topic_summary") if n not in tables]
+    if missing:
+        raise JTopicsError(f"{folder}: not a jtopics output folder (no {', '.join(missing)})")
+    return tables
+
+
+@app.command("report")
+def report_command(
+    out_dir: Annotated[
+        Path, typer.Argument(help="Output folder of a run (default: data/out).")
+    ] = Path("data/out"),
+) -> None:
+    """Write OUT_DIR/report.html: one self-contained page with tables and plots."""
+    from .report import write_report
+
+    try:
+        path = write_report(_load_output(out_dir), out_dir / "report.html")
+    except JTopicsError as exc:
+        raise _fail(exc) from None
+    stdout.print(f"wrote {path}")
+
+
+@app.command("show")
+def show_command(
+    out_dir: Annotated[
+        Path, typer.Argument(help="Output folder of a run (default: data/out).")
+    ] = Path("data/out"),
+    top: Annotated[int, typer.Option(help="Sections listed per theme.")] = 3,
+) -> None:
+    """Summarise an output folder in the terminal: themes, topics, strongest sections."""
+    try:
+        tables = _load_output(out_dir)
+    except JTopicsError as exc:
+        raise _fail(exc) from None
+    themes = Table(title=f"Themes in {out_dir}", title_justify="left")
+    for column in ("theme", "label", "sections", "strongest sections (score, heading)"):
+        themes.add_column(column)
+    tagged = tables["section_themes"]
+    headings = tables["sections"].set_index("section_id")["heading"].astype(str)
+    for row in tables["themes"].sort_values("n_sections", ascending=False,
+                                            kind="stable").itertuples():
+        if int(row.n_sections) == 0:
+            continue
+        best = tagged[tagged["theme_id"] == row.theme_id].sort_values(
+            "score", ascending=False).head(top)
+        listed = "\n".join(f"{s} {float(sc):.2f} {headings.get(s, '')[:24]}"
+                           for s, sc in zip(best["section_id"], best["score"], strict=True))
+        themes.add_row(row.theme_id, str(row.label_ja), str(row.n_sections), listed)
+    stdout.print(themes)
+    topics = Table(title="Topics", title_justify="left")
+    for column in ("topic", "share", "label"):
+        topics.add_column(column)
+    for row in tables["topic_summary"].itertuples():
+        topics.add_row(str(row.topic_id), f"{float(row.share):.0%}", str(row.label))
+    stdout.print(topics)
 
 
 def _read_output_table(folder: Path, name: str):

@@ -69,6 +69,9 @@ class Config:
         Maximum NMF iterations.
     strict : bool
         Fail the run on the first unreadable input instead of skipping it.
+    excel : bool
+        Write CSV with a UTF-8 BOM (Excel opens Japanese correctly) and a ``tables.xlsx``
+        workbook with one sheet per table.
     force : bool
         Replace the output folder outright: files in it that this run does not write are
         removed (by default they are kept).
@@ -105,6 +108,7 @@ class Config:
     top_terms: int = 10
     max_iter: int = 500
     strict: bool = False
+    excel: bool = False
     force: bool = False
     quiet: bool = False
     stopwords: Path | None = field(default=None)
@@ -134,6 +138,7 @@ class Config:
         "max_iter": [Interval(Integral, 1, 100_000)],
         "strict": [InstanceOf(bool, "a bool")],
         "force": [InstanceOf(bool, "a bool")],
+        "excel": [InstanceOf(bool, "a bool")],
         "quiet": [InstanceOf(bool, "a bool")],
         "stopwords": [InstanceOf(Path, "a path"), NoneValue()],
         "terms": [InstanceOf(Path, "a path"), NoneValue()],

@@ -26,16 +26,42 @@ from .errors import JTopicsError
 FORMATS = {"csv": ("csv",), "parquet": ("parquet",), "both": ("csv", "parquet")}
 
 
-def _write_table(df: pd.DataFrame, path: Path, fmt: str) -> None:
+EXCEL_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
+EXCEL_MAX_CELL = 32_767
+
+
+def _write_table(df: pd.DataFrame, path: Path, fmt: str, excel: bool = False) -> None:
     if fmt == "csv":
-        df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        # With --excel, a BOM makes Excel read the UTF-8 (Japanese) correctly.
+        df.to_csv(path, index=False, encoding="utf-8-sig" if excel else "utf-8",
+                  lineterminator="\n")
     else:
         df.to_parquet(path, index=False)
 
 
+def write_workbook(tables: Mapping[str, pd.DataFrame], path: Path) -> None:
+    """One sheet per table (openpyxl). Tables over Excel's row limit are left out and named
+    on a ``notes`` sheet; cells over its length limit are cut."""
+    skipped = []
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, df in tables.items():
+            if len(df) > EXCEL_MAX_ROWS:
+                skipped.append((name, len(df)))
+                continue
+            view = df.copy()
+            for column in view.columns:
+                if view[column].dtype == object or str(view[column].dtype).startswith("str"):
+                    view[column] = view[column].astype(str).str.slice(0, EXCEL_MAX_CELL)
+            view.to_excel(writer, sheet_name=name[:31], index=False)
+        if skipped:
+            pd.DataFrame(skipped, columns=["table", "rows"]).assign(
+                note="over Excel's row limit: see the CSV/Parquet file"
+            ).to_excel(writer, sheet_name="notes", index=False)
+
+
 def write_tables(
     tables: Mapping[str, pd.DataFrame], out: Path, formats: str = "csv",
-    manifest: dict[str, Any] | None = None, force: bool = False,
+    manifest: dict[str, Any] | None = None, force: bool = False, excel: bool = False,
 ) -> list[Path]:
     """Write ``tables`` (name -> DataFrame) and ``manifest.json`` as the folder ``out``.
 
@@ -60,6 +86,7 @@ def write_tables(
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; outputs are not
     except OSError as exc:
         raise JTopicsError(f"{out}: cannot write output ({exc.strerror or exc})") from None
     backup: Path | None = None
@@ -68,8 +95,11 @@ def write_tables(
         for name, df in tables.items():
             for ext in FORMATS[formats]:
                 filename = f"{name}.{ext}"
-                _write_table(df, staging / filename, ext)
+                _write_table(df, staging / filename, ext, excel)
                 names.append(filename)
+        if excel:
+            write_workbook(tables, staging / "tables.xlsx")
+            names.append("tables.xlsx")
         if manifest is not None:
             (staging / "manifest.json").write_text(
                 json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
@@ -91,6 +121,12 @@ def write_tables(
         if backup is not None and out.exists():
             shutil.rmtree(backup, ignore_errors=True)
     return [out / n for n in names]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _carry_over(out: Path, staging: Path, written: set[str]) -> None:

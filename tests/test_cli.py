@@ -294,3 +294,18 @@ def test_one_huge_line_is_processed(tmp_path):
     assert len(pd.read_csv(out / "sections.csv")) == 1
     assert len(pd.read_csv(out / "articles.csv")["title"][0]) == 200
     assert "sofa" in pd.read_csv(out / "section_themes.csv")["theme_id"].tolist()
+
+
+def test_report_and_show_commands(tmp_path, seeds_dir):
+    out = tmp_path / "o"
+    assert run_cli(seeds_dir, "--out", out, "-q", "--excel").exit_code == 0
+    assert (out / "tables.xlsx").exists()
+    report = runner.invoke(app, ["report", str(out)])
+    assert report.exit_code == 0, report.output
+    assert (out / "report.html").read_text(encoding="utf-8").count("data:image/png") >= 3
+    show = runner.invoke(app, ["show", str(out)])
+    assert show.exit_code == 0, show.output
+    assert "日米同盟・安全保障" in show.output and "Topics" in show.output
+    missing = runner.invoke(app, ["show", str(tmp_path / "nothing")])
+    assert missing.exit_code == 1
+    assert "no such output folder" in missing.output

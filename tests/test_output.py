@@ -50,3 +50,17 @@ def test_a_failing_write_leaves_previous_output_intact(tmp_path):
     assert (out / "a.csv").read_bytes() == before
     assert not (out / "b.csv").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_excel_workbook_and_bom_csv(tmp_path):
+    import openpyxl
+
+    tables = {"themes": pd.DataFrame({"theme_id": ["sofa"], "label_ja": ["日米地位協定"]}),
+              "long": pd.DataFrame({"text": ["あ" * 40_000]})}
+    out = tmp_path / "o"
+    write_tables(tables, out, "csv", excel=True)
+    assert (out / "themes.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    book = openpyxl.load_workbook(out / "tables.xlsx")
+    assert book.sheetnames == ["themes", "long"]
+    assert book["themes"]["B2"].value == "日米地位協定"
+    assert len(book["long"]["A2"].value) == 32_767

@@ -1,0 +1,81 @@
+"""One self-contained HTML report of an output folder: tables and plots embedded, no network."""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .plots import ALL_PLOTS, Tables, section_evidence_html, to_png
+
+_STYLE = """
+body { font-family: "Noto Sans JP", "Hiragino Sans", "Yu Gothic", sans-serif; margin: 2em;
+       color: #222; max-width: 1200px; }
+h1 { font-size: 1.6em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
+th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } mark { background: #ffe066; } img { max-width: 100%; }
+pre { background: #fafafa; padding: 0.8em; border: 1px solid #eee; }
+"""
+# Rows shown per table; the CSV files hold everything.
+MAX_ROWS = 200
+
+
+def _table(df: pd.DataFrame, columns: list[str] | None = None) -> str:
+    view = df[columns] if columns else df
+    note = ""
+    if len(view) > MAX_ROWS:
+        note = f"<p>first {MAX_ROWS} of {len(view):,} rows</p>"
+        view = view.head(MAX_ROWS)
+    return note + view.to_html(index=False, escape=True, border=0)
+
+
+def build_report(tables: Tables, title: str = "jtopics report") -> str:
+    """The report as one HTML string (PNG plots inlined as data URIs)."""
+    parts = [f"<!DOCTYPE html><html lang='ja'><head><meta charset='utf-8'>"
+             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
+             f"<h1>{html.escape(title)}</h1>",
+             f"<p>jtopics {__version__}: {len(tables['articles'])} articles, "
+             f"{len(tables['sections'])} sections.</p>"]
+    parts.append("<h2>Themes</h2>" + _table(tables["themes"]))
+    for name, plot in ALL_PLOTS.items():
+        fig = plot(tables)
+        if fig is None:
+            continue
+        data = base64.b64encode(to_png(fig)).decode("ascii")
+        parts.append(f"<h2>{html.escape(name)}</h2><img alt='{html.escape(name)}' "
+                     f"src='data:image/png;base64,{data}'>")
+    parts.append("<h2>Topics</h2>" + _table(tables["topic_summary"]))
+    parts.append("<h2>Articles</h2>" + _table(
+        tables["articles"], ["article_id", "title", "published", "n_sections"]))
+    parts.append("<h2>Section themes</h2>" + _table(tables["section_themes"]))
+    strongest = (tables["section_themes"].sort_values("score", ascending=False)
+                 .drop_duplicates("theme_id").head(6))
+    parts.append("<h2>Evidence in context</h2>")
+    for section_id in strongest["section_id"].drop_duplicates():
+        parts.append(section_evidence_html(tables, section_id))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(tables: Tables, path: Path) -> Path:
+    """Write ``build_report(tables)`` to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(build_report(tables))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from pipeline.plots import load_tables
+from pipeline.report import build_report, write_report
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory, seeds_dir):
+    from pipeline import Config, run
+
+    out = tmp_path_factory.mktemp("report") / "o"
+    run(Config(inputs=(str(seeds_dir),), n_topics="auto", cache=None, out=out)).write()
+    return out
+
+
+def test_report_is_self_contained(out_dir):
+    page = build_report(load_tables(out_dir))
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count("data:image/png;base64,") == 4
+    assert "http://" not in page.replace("https://", "") and "<script" not in page
+    assert "<link" not in page and "src='http" not in page
+    assert "日米地位協定" in page and "<mark>" in page
+
+
+def _chromium() -> str | None:
+    """Debian's chromium, installed here when missing (root with apt), else None."""
+    found = shutil.which("chromium")
+    if found or os.environ.get("JTOPICS_NO_APT") or not hasattr(os, "geteuid"):
+        return found
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return None
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    try:
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600,
+                       capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env,
+                       timeout=900, capture_output=True)
+    except (subprocess.SubprocessError, OSError):
+        return None
+    return shutil.which("chromium")
+
+
+def test_report_opens_in_headless_chromium(out_dir, tmp_path):
+    import matplotlib.image as mpimg
+
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed and could not be installed (needs root and apt)")
+    path = write_report(load_tables(out_dir), out_dir / "report.html")
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+         f"--screenshot={shot}", "--window-size=1280,1800", path.resolve().as_uri()],
+        check=True, timeout=120, capture_output=True,
+    )
+    image = mpimg.imread(shot)
+    assert image.shape[:2] == (1800, 1280)
+    assert image.std() > 0.05  # the page drew text and plots, not a blank
