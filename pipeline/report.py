@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -14,7 +15,8 @@ from . import __version__
 from .plots import ALL_PLOTS, Tables, section_evidence_html, to_png
 
 _STYLE = """
-body { font-family: "Noto Sans JP", "Hiragino Sans", "Yu Gothic", sans-serif; margin: 2em;
+body { font-family: "jtopics-ja", "Noto Sans JP", "Hiragino Sans", "Yu Gothic", sans-serif;
+       margin: 2em;
        color: #222; max-width: 1200px; }
 h1 { font-size: 1.6em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
@@ -60,7 +62,32 @@ def build_report(tables: Tables, title: str = "jtopics report") -> str:
     for section_id in strongest["section_id"].drop_duplicates():
         parts.append(section_evidence_html(tables, section_id))
     parts.append("</body></html>")
-    return "\n".join(parts)
+    page = "\n".join(parts)
+    return page.replace("</style>", _font_face(page) + "</style>", 1)
+
+
+def _font_face(page: str) -> str:
+    """@font-face with IPAex Gothic (shipped by matplotlib-fontja) cut down to the characters
+    the page uses, so Japanese shows on machines without Japanese fonts and the file stays
+    small."""
+    import matplotlib_fontja
+    from fontTools import subset
+
+    font = Path(matplotlib_fontja.__file__).parent / "fonts" / "ipaexg.ttf"
+    if not font.exists():
+        return ""
+    options = subset.Options()
+    options.flavor = "woff"
+    options.layout_features = ["*"]
+    subsetter = subset.Subsetter(options)
+    loaded = subset.load_font(str(font), options)
+    subsetter.populate(text="".join(sorted(set(page))))
+    subsetter.subset(loaded)
+    buffer = io.BytesIO()
+    subset.save_font(loaded, buffer, options)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return ("@font-face { font-family: 'jtopics-ja'; "
+            f"src: url(data:font/woff;base64,{data}) format('woff'); }}\n")
 
 
 def write_report(tables: Tables, path: Path) -> Path:
