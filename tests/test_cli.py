@@ -56,6 +56,7 @@ def test_bad_taxonomy_exits_2(tmp_path, seeds_dir):
                                  "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "bad.toml: invalid TOML" in result.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_skipped_file_is_reported_and_run_succeeds(tmp_path, seeds_dir):
