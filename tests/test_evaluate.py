@@ -53,6 +53,7 @@ def test_section_id_gold_and_errors(tmp_path):
     ("seeds", "gold_seeds.csv"),
     (str(DATA / "passages_dev.jsonl"), "gold_passages_dev.csv"),
     (str(DATA / "passages_dev2.jsonl"), "gold_passages_dev2.csv"),
+    (str(DATA / "passages_dev3.jsonl"), "gold_passages_dev3.csv"),
 ])
 def test_dev_sets_meet_the_quality_target(inputs, gold):
     """Regression guard on the development sets (labels written by reading the texts)."""
