@@ -62,6 +62,9 @@ ARTICLE_THEME_COLUMNS = ["article_id", "theme_id", "score", "n_sections"]
 THEME_COLUMNS = ["theme_id", "label_ja", "label_en", "n_sections"]
 DECIMALS = 4
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_THEME_KEYS = frozenset({"id", "label_ja", "label_en", "description", "terms", "patterns",
+                         "exclude", "rules"})
+_RULE_KEYS = frozenset({"all", "within", "ordered", "weight"})
 
 
 UNIDIC_POS = frozenset({
@@ -213,6 +216,10 @@ def _parse_theme(entry: dict, index: int, path: Path, source: str, seen: set[str
         name = theme_id if isinstance(theme_id, str) else f"#{index + 1}"
         return TaxonomyError(f"{path}:{line}: theme {name}: {problem}")
 
+    unknown = sorted(set(entry) - _THEME_KEYS)
+    if unknown:
+        raise fail(f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_THEME_KEYS))})",
+                   unknown[0])
     if not isinstance(theme_id, str) or not _ID_RE.match(theme_id):
         raise fail("'id' must be a lower-case identifier such as 'tariffs'", "id")
     if theme_id in seen:
@@ -241,6 +248,11 @@ def _parse_theme(entry: dict, index: int, path: Path, source: str, seen: set[str
         parsed_terms.append((normalize_term(display), float(weight), display, pos or None))
     patterns = []
     for item in entry.get("patterns", []):
+        if isinstance(item, dict) and set(item) - {"regex", "weight"}:
+            extra = sorted(set(item) - {"regex", "weight"})[0]
+            raise fail(f"unknown key {extra!r} in a pattern (allowed: regex, weight); "
+                       "a [[theme.patterns]] table ends at the next table header", f'"{extra}"'
+                       if not extra.isascii() else extra)
         if not isinstance(item, dict) or not isinstance(item.get("regex"), str):
             raise fail("each pattern needs a 'regex' string")
         weight = item.get("weight", 1.0)
@@ -258,6 +270,11 @@ def _parse_theme(entry: dict, index: int, path: Path, source: str, seen: set[str
         raise fail("'exclude' must be a list of non-empty strings", "exclude")
     rules = []
     for item in entry.get("rules", []):
+        if isinstance(item, dict) and set(item) - _RULE_KEYS:
+            extra = sorted(set(item) - _RULE_KEYS)[0]
+            raise fail(f"unknown key {extra!r} in a rule (allowed: {', '.join(sorted(_RULE_KEYS))})"
+                       "; a [[theme.rules]] table ends at the next table header",
+                       f'"{extra}"' if not extra.isascii() else extra)
         groups = item.get("all") if isinstance(item, dict) else None
         if (not isinstance(groups, list) or len(groups) < 2 or not all(
                 isinstance(g, list) and g and all(isinstance(t, str) and t.strip() for t in g)

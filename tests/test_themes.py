@@ -360,3 +360,17 @@ def test_kwic_lines(seeds_result):
     article_of = seeds_result.sections.set_index("section_id")["article_id"]
     for row in lines.itertuples():
         assert texts[article_of[row.section_id]][row.char_start:].startswith("地位協定")
+
+
+def test_terms_swallowed_by_a_rule_table_are_an_error_not_silence(tmp_path):
+    # In TOML, keys after [[theme.rules]] belong to the rule: a classic rule file that loads
+    # but silently drops terms. It must be reported with its line.
+    path = write_toml(tmp_path, '[[theme]]\nid = "x"\nlabel_ja = "x"\nlabel_en = "x"\n'
+                                '[theme.terms]\n"関税" = 1.0\n[[theme.rules]]\n'
+                                'all = [["輸入"], ["課す"]]\n"追加関税" = 1.0\n')
+    with pytest.raises(TaxonomyError, match=r":9: theme x: unknown key '追加関税' in a rule"):
+        load_taxonomy(path)
+    path = write_toml(tmp_path, '[[theme]]\nid = "x"\nlabel_ja = "x"\nlabel_en = "x"\n'
+                                'colour = "red"\n[theme.terms]\n"関税" = 1.0\n')
+    with pytest.raises(TaxonomyError, match=r":5: theme x: unknown key 'colour'"):
+        load_taxonomy(path)
