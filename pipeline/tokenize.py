@@ -196,7 +196,10 @@ class Tokenizer:
             parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False,
                                               escape_char=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(_FIELDS, pa.string()), strings_can_be_null=False,
+                column_types={**dict.fromkeys(_FIELDS, pa.string()),
+                              **dict.fromkeys(("pos1", "pos2", "pos3"),
+                                              pa.dictionary(pa.int32(), pa.string()))},
+                strings_can_be_null=False,
                 quoted_strings_can_be_null=False),
         )
         space, surface, pos1, pos2, pos3, base = (fields[c].combine_chunks() for c in _FIELDS)
@@ -252,9 +255,13 @@ class Tokenizer:
         noun_like = np.isin(kind, (_NOUN, _SUFFIX, _COUNTER))
         prev_noun_run = np.isin(prev, (_NOUN, _PREFIX, _SUFFIX)) | (
             (prev == _COUNTER) & (prev2 != _NUM))
-        latin = pc.match_substring_regex(m["surface"].combine_chunks(),
-                                         "^[A-Za-zＡ-Ｚａ-ｚ]+$").to_numpy(zero_copy_only=False)
-        prev_latin = np.r_[False, latin[:-1]] if n else latin
+        # Latin letters before a number (G7, F35): only the few candidate positions are checked.
+        prev_latin = np.zeros(n, dtype=bool)
+        candidates = np.flatnonzero((kind == _NUM) & (prev == _NOUN) & adjacent)
+        if len(candidates):
+            before = m["surface"].combine_chunks().take(pa.array(candidates - 1))
+            prev_latin[candidates] = pc.match_substring_regex(
+                before, "^[A-Za-zＡ-Ｚａ-ｚ]+$").to_numpy(zero_copy_only=False)
         joins = adjacent & (
             ((kind == _NUM) & (prev == _NUM))
             | ((kind == _NUM) & prev_latin & (prev == _NOUN))  # G7, F35, P3
@@ -313,7 +320,12 @@ class Tokenizer:
         g_content = np.where(compound, group_kind != _NUM, single_content[first])
         g_content |= compound & forced_group
         stop = pc.is_in(term_arr, self._stopword_set).to_numpy(zero_copy_only=False)
-        kana = pc.match_substring_regex(term_arr, _SINGLE_KANA).to_numpy(zero_copy_only=False)
+        kana = np.zeros(n_groups, dtype=bool)
+        single_char = np.flatnonzero(pc.utf8_length(term_arr).to_numpy(zero_copy_only=False) == 1)
+        if len(single_char):
+            kana[single_char] = pc.match_substring_regex(
+                term_arr.take(pa.array(single_char)), _SINGLE_KANA).to_numpy(
+                zero_copy_only=False)
         content = g_content & ~stop & ~kana & (pc.utf8_length(term_arr).to_numpy(
             zero_copy_only=False) > 0)
 
