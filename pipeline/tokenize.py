@@ -38,6 +38,7 @@ parts         str    the morphemes of the token joined by ``|`` (a one-morpheme 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import os
@@ -633,7 +634,8 @@ def tokenize_cached(texts: Sequence[str], tokenizer: Tokenizer, workers: int = 1
         bounds = np.searchsorted(doc, np.arange(len(unique_missing) + 1))
         for j, key in enumerate(unique_missing):
             fresh[key] = table.slice(bounds[j], bounds[j + 1] - bounds[j]).drop(["doc"])
-        store.store(fresh)
+        with contextlib.suppress(OSError):  # an unwritable cache only costs speed next time
+            store.store(fresh)
     parts = []
     for i, key in enumerate(keys):
         part = found.get(key) or fresh[key]
@@ -641,5 +643,6 @@ def tokenize_cached(texts: Sequence[str], tokenizer: Tokenizer, workers: int = 1
     if not parts:
         return tokenizer.tokenize_texts([])
     result = pa.concat_tables(parts)
-    store.store_corpus(keys, result)
+    with contextlib.suppress(OSError):  # as above: the tokens are right either way
+        store.store_corpus(keys, result)
     return result

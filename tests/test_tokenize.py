@@ -179,3 +179,13 @@ def test_arbitrary_unicode_tokenises_with_exact_offsets(tokenizer, text):
         assert text[start:end] == surface
         # a one-morpheme token's parts is its surface, even when that holds "|"
         assert parts == surface or "".join(parts.split("|")) == surface
+
+
+def test_an_unwritable_cache_only_costs_speed(tmp_path, seeds_dir, tokenizer):
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be", encoding="utf-8")
+    articles, _ = ingest([str(seeds_dir)])
+    sections = segment(articles).sections
+    cached = tokenize(sections, tokenizer, cache=blocker)
+    plain = tokenize(sections, tokenizer)
+    __import__("pandas").testing.assert_frame_equal(cached, plain)
