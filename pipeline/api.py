@@ -168,12 +168,12 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
                 raise JTopicsError(f"no readable article: {skipped[0].source}: "
                                    f"{skipped[0].reason}{more}")
             raise UsageError("no input files (.txt/.md in folders, or tables given by name)")
+    workers = config.workers_for(int(articles["n_chars"].sum()) if len(articles) else 0)
     with timer("segment"):
-        sections, boilerplate, sentences, citations = segment(articles)
+        sections, boilerplate, sentences, citations = segment(articles, workers=workers)
         counts = sections.groupby("article_id").size()
         articles["n_sections"] = articles["article_id"].map(counts).fillna(0).astype("int64")
     with timer("tokenize"):
-        workers = config.workers_for(int(sections["text"].str.len().sum()))
         tokens = tokenize(sections, Tokenizer(stopwords, terms), workers=workers,
                           cache=config.cache)
     with timer("vectorize"):
@@ -194,7 +194,7 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
         section_themes, article_themes, themes = score_themes(
             sections, tokens, taxonomy, min_score=config.min_score, sentences=sentences,
             exclude_kinds=config.exclude_kinds, dtm=vectorized.sections,
-            random_state=config.seed,
+            random_state=config.seed, workers=workers,
         )
     seconds = timer.seconds
     return Result(

@@ -82,8 +82,8 @@ class Config:
     terms : Path or None
         Terms always kept as one token, one a line (added to the taxonomy's multi-word terms).
     workers : int or None
-        Processes for tokenisation. None: all cores for inputs over 2 million characters,
-        else 1. Results do not depend on it.
+        Processes for segmentation, tokenisation and theme scoring. None: all cores for inputs
+        over 2 million characters, else 1. Results do not depend on it.
     cache : Path or None
         Token cache folder (keyed by text hash, dictionary version and tokenizer options);
         None disables it.

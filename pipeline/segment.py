@@ -37,6 +37,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from ._parallel import chunk_ranges, map_in_order
 from .ingest import is_livedoor_header
 from .textutil import line_spans, normalize, published_date
 
@@ -50,6 +51,7 @@ CITATION_COLUMNS = ["section_id", "outlet", "url", "note"]
 SENTENCE_KINDS = ("heading", "question", "answer", "body", "bullet", "quote", "source_summary",
                   "citation", "comment", "date")
 
+PARALLEL_MIN_ARTICLES = 500
 MAX_HEADING_CHARS = 45
 MAX_QUESTION_CHARS = 60
 _BOILERPLATE_RE = re.compile(
@@ -446,7 +448,11 @@ class Segmentation(NamedTuple):
     citations: pd.DataFrame
 
 
-def segment(articles: pd.DataFrame) -> Segmentation:
+def _segment_chunk(rows: list[tuple[str, str, str]]) -> list[ArticleSegments]:
+    return [segment_article(article_id, text, published) for article_id, text, published in rows]
+
+
+def segment(articles: pd.DataFrame, workers: int = 1) -> Segmentation:
     """Split every article into sections, sentences and citations.
 
     Parameters
@@ -454,6 +460,9 @@ def segment(articles: pd.DataFrame) -> Segmentation:
     articles : DataFrame
         The ``articles`` table from :func:`pipeline.ingest.ingest` (needs article_id, text,
         published).
+    workers : int
+        Processes to segment in (from PARALLEL_MIN_ARTICLES articles on); the output does not
+        depend on it.
 
     Returns
     -------
@@ -465,8 +474,11 @@ def segment(articles: pd.DataFrame) -> Segmentation:
     boilerplate_rows: list[dict] = []
     sentence_rows: list[dict] = []
     citation_rows: list[dict] = []
-    for article in articles.itertuples(index=False):
-        parts = segment_article(article.article_id, article.text, article.published)
+    rows = list(zip(articles["article_id"], articles["text"], articles["published"],
+                    strict=True))
+    n_chunks = workers * 4 if workers > 1 and len(rows) >= PARALLEL_MIN_ARTICLES else 1
+    jobs = [rows[lo:hi] for lo, hi in chunk_ranges(len(rows), n_chunks)]
+    for parts in (p for chunk in map_in_order(_segment_chunk, jobs, workers) for p in chunk):
         section_rows.extend(parts.sections)
         boilerplate_rows.extend(parts.boilerplate)
         sentence_rows.extend(parts.sentences)

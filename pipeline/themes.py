@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._parallel import chunk_ranges, map_in_order
 from .errors import TaxonomyError
 from .textutil import normalize_with_offsets, sentence_spans
 from .topics import GuidedTopicModel
@@ -54,6 +55,8 @@ SECTION_THEME_COLUMNS = ["section_id", "theme_id", "score", "evidence", "method"
 MODEL_WEIGHT = 0.6
 LEXICAL_FLOOR = 1 - math.exp(-0.5)
 MODEL_ONLY_SHARE = 0.9
+# Below this many sections, worker processes cost more than they save.
+PARALLEL_MIN_SECTIONS = 2000
 # A model contribution below this is not used (and does not count as evidence in ``method``).
 MODEL_EVIDENCE_MIN = 0.1
 # Seeded topics that drift this far from their seed terms (cosine) are not used.
@@ -556,43 +559,13 @@ def _token_pos(tokens: pd.DataFrame) -> dict[str, dict[int, str]]:
     return result
 
 
-def score_themes(
-    sections: pd.DataFrame, tokens: pd.DataFrame, themes: tuple[Theme, ...],
-    min_score: float = 0.5, sentences: pd.DataFrame | None = None,
-    exclude_kinds: tuple[str, ...] = (), dtm: DocumentTermMatrix | None = None,
-    random_state: int = 0,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Tag every section with themes and aggregate per article and per theme.
-
-    Parameters
-    ----------
-    sections : DataFrame
-        The ``sections`` table (section_id, article_id, char_start, text, analysis_text).
-    tokens : DataFrame
-        The ``tokens`` table (for morpheme boundaries).
-    themes : tuple of Theme
-    min_score : float
-        Tagging threshold in [0, 1].
-    sentences : DataFrame or None
-        The ``sentences`` table, needed with ``exclude_kinds``.
-    exclude_kinds : tuple of str
-        Sentence kinds whose text is left out of the evidence (e.g. comment, citation).
-    dtm : DocumentTermMatrix or None
-        TF-IDF of the sections, for the guided topic model; None uses lexical evidence only.
-    random_state : int
-        Seed of the guided topic model. Pass an int for reproducible output across multiple
-        calls.
-
-    Returns
-    -------
-    section_themes, article_themes, themes_table : DataFrame
-    """
+def _score_chunk(job) -> list[tuple[str, str, float, str, str]]:
+    """``section_themes`` rows of one chunk of sections (runs in a worker process)."""
+    sections, tokens, themes, min_score, excluded, shares = job
     boundaries = _boundaries(tokens)
     pos_by_section = _token_pos(tokens) if any(
         t[3] for theme in themes for t in theme.terms) else {}
     matcher = ThemeMatcher(themes)
-    excluded = _excluded_spans(sentences, exclude_kinds)
-    shares = model_evidence(dtm, themes, random_state)[0] if dtm is not None else {}
     rows = []
     for section in sections.itertuples(index=False):
         offset = section.char_start
@@ -621,6 +594,55 @@ def score_themes(
                 evidence = f"{evidence}; " if evidence else ""
                 evidence += f"[topic {model[index]:.2f}]"
             rows.append((section.section_id, theme.id, score, evidence, method))
+    return rows
+
+
+def score_themes(
+    sections: pd.DataFrame, tokens: pd.DataFrame, themes: tuple[Theme, ...],
+    min_score: float = 0.5, sentences: pd.DataFrame | None = None,
+    exclude_kinds: tuple[str, ...] = (), dtm: DocumentTermMatrix | None = None,
+    random_state: int = 0, workers: int = 1,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Tag every section with themes and aggregate per article and per theme.
+
+    Parameters
+    ----------
+    sections : DataFrame
+        The ``sections`` table (section_id, article_id, char_start, text, analysis_text).
+    tokens : DataFrame
+        The ``tokens`` table (for morpheme boundaries).
+    themes : tuple of Theme
+    min_score : float
+        Tagging threshold in [0, 1].
+    sentences : DataFrame or None
+        The ``sentences`` table, needed with ``exclude_kinds``.
+    exclude_kinds : tuple of str
+        Sentence kinds whose text is left out of the evidence (e.g. comment, citation).
+    dtm : DocumentTermMatrix or None
+        TF-IDF of the sections, for the guided topic model; None uses lexical evidence only.
+    random_state : int
+        Seed of the guided topic model. Pass an int for reproducible output across multiple
+        calls.
+    workers : int
+        Processes to score sections in (from PARALLEL_MIN_SECTIONS sections on); the output
+        does not depend on it.
+
+    Returns
+    -------
+    section_themes, article_themes, themes_table : DataFrame
+    """
+    excluded = _excluded_spans(sentences, exclude_kinds)
+    shares = model_evidence(dtm, themes, random_state)[0] if dtm is not None else {}
+    # Sections are scored independently: in chunks, in worker processes for large corpora.
+    n_chunks = workers * 4 if workers > 1 and len(sections) >= PARALLEL_MIN_SECTIONS else 1
+    jobs = []
+    for lo, hi in chunk_ranges(len(sections), n_chunks):
+        part = sections.iloc[lo:hi][["section_id", "char_start", "analysis_text"]]
+        ids = set(part["section_id"])
+        jobs.append((part, tokens[tokens["section_id"].isin(ids)] if n_chunks > 1 else tokens,
+                     themes, min_score, {k: v for k, v in excluded.items() if k in ids},
+                     {k: v for k, v in shares.items() if k in ids}))
+    rows = [row for chunk in map_in_order(_score_chunk, jobs, workers) for row in chunk]
     section_themes = pd.DataFrame(rows, columns=SECTION_THEME_COLUMNS)
 
     lengths = sections.set_index("section_id")["text"].str.len()

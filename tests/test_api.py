@@ -90,3 +90,16 @@ def test_tiny_corpus_still_gives_valid_tables(tmp_path):
     assert result.section_themes["theme_id"].tolist() == ["tariffs"]
     assert len(result.topic_summary) == 1
     assert result.section_topics["weight"].tolist() == [1.0]
+
+
+def test_two_workers_give_identical_tables(seeds_dir, monkeypatch):
+    import pipeline.segment
+    import pipeline.themes
+
+    # Force the process pools even on five articles.
+    monkeypatch.setattr(pipeline.segment, "PARALLEL_MIN_ARTICLES", 1)
+    monkeypatch.setattr(pipeline.themes, "PARALLEL_MIN_SECTIONS", 1)
+    one = run(Config(inputs=(str(seeds_dir),), workers=1, cache=None)).tables()
+    two = run(Config(inputs=(str(seeds_dir),), workers=2, cache=None)).tables()
+    for name in one:
+        assert one[name].equals(two[name]), name
