@@ -347,15 +347,13 @@ def evaluate_command(
     ] = "",
 ) -> None:
     """Precision, recall and F1 of the theme tags against hand labels."""
-    import pandas as pd
-
     from .evaluate import evaluate, load_gold
     from .output import write_tables
 
     try:
         if pred is not None:
-            sections = _read_output_table(pred, "sections")
-            section_themes = _read_output_table(pred, "section_themes")
+            tables = _load_output(pred, required=("sections", "section_themes"))
+            sections, section_themes = tables["sections"], tables["section_themes"]
             theme_ids = [t.id for t in load_themes(themes or Config().themes_path)]
             target = report or pred / "evaluation.csv"
         else:
@@ -378,17 +376,20 @@ def evaluate_command(
         view.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
     stdout.print(view)
     stdout.print(f"wrote {target}")
-    del pd
 
 
-def _load_output(folder: Path) -> dict:
+_SUMMARY_TABLES = ("articles", "sections", "themes", "section_themes", "article_themes",
+                   "topics", "topic_summary")
+
+
+def _load_output(folder: Path, required: tuple[str, ...] = _SUMMARY_TABLES) -> dict:
+    """The tables of an output folder (CSV with or without BOM, or Parquet)."""
     from .plots import load_tables
 
     if not folder.is_dir():
         raise JTopicsError(f"{folder}: no such output folder")
     tables = load_tables(folder)
-    missing = [n for n in ("articles", "sections", "themes", "section_themes",
-                           "article_themes", "topics", "topic_summary") if n not in tables]
+    missing = [n for n in required if n not in tables]
     if missing:
         raise JTopicsError(f"{folder}: not a jtopics output folder (no {', '.join(missing)})")
     return tables
@@ -443,17 +444,6 @@ def show_command(
     for row in tables["topic_summary"].itertuples():
         topics.add_row(str(row.topic_id), f"{float(row.share):.0%}", str(row.label))
     stdout.print(topics)
-
-
-def _read_output_table(folder: Path, name: str):
-    import pandas as pd
-
-    for ext, reader in (("csv", pd.read_csv), ("parquet", pd.read_parquet)):
-        path = folder / f"{name}.{ext}"
-        if path.exists():
-            kwargs = {"keep_default_na": False} if ext == "csv" else {}
-            return reader(path, **kwargs)
-    raise JTopicsError(f"{folder}: no {name}.csv or {name}.parquet (is it a jtopics output?)")
 
 
 def main() -> None:
