@@ -168,7 +168,7 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
                 raise JTopicsError(f"no readable article: {skipped[0].source}: "
                                    f"{skipped[0].reason}{more}")
             raise UsageError("no input files (.txt/.md in folders, or tables given by name)")
-    workers = config.workers_for(int(articles["n_chars"].sum()) if len(articles) else 0)
+    workers = config.workers_for(int(articles["n_chars"].sum()))
     with timer("segment"):
         sections, boilerplate, sentences, citations = segment(articles, workers=workers)
         counts = sections.groupby("article_id").size()

@@ -393,7 +393,7 @@ def score_section(
     """
     matcher = themes if isinstance(themes, ThemeMatcher) else ThemeMatcher(themes)
     norm, starts = normalize_with_offsets(text)
-    norm_boundaries = {starts[b] for b in boundaries if 0 <= b < len(starts)}
+    norm_boundaries = _to_normalised(starts, boundaries)
     norm_pos = {starts[b]: p for b, p in (pos_at or {}).items() if 0 <= b < len(starts)}
     sentences = sentence_spans(norm)
     per_theme: dict[int, list[_Match]] = {}
@@ -717,14 +717,8 @@ def check_taxonomy(
     """
     texts: list[tuple[str, set[int]]] | None = None
     if sections is not None and tokens is not None:
-        texts = []
-        boundaries = _boundaries(tokens)
-        for section in sections.itertuples(index=False):
-            offset = section.char_start
-            norm, starts = normalize_with_offsets(section.analysis_text)
-            bounds = {starts[b - offset] for b in boundaries.get(section.section_id, ())
-                      if 0 <= b - offset < len(starts)}
-            texts.append((norm, bounds))
+        texts = [(norm, bounds) for _section, norm, _starts, bounds
+                 in _normalised_sections(sections, tokens)]
     rows = []
     for theme in themes:
         for term, _weight, display, pos in theme.terms:
@@ -750,6 +744,21 @@ def check_taxonomy(
                     status = f"never matches: {problem}" if problem else "ok"
                     rows.append((theme.id, f"rule: {term}", split, status, None))
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+def _to_normalised(starts: list[int], offsets) -> set[int]:
+    """Offsets into an original text, mapped into its normalised form."""
+    return {starts[b] for b in offsets if 0 <= b < len(starts)}
+
+
+def _normalised_sections(sections: pd.DataFrame, tokens: pd.DataFrame):
+    """Per section: (row, normalised analysis text, offset map, morpheme boundaries in it)."""
+    boundaries = _boundaries(tokens)
+    for section in sections.itertuples(index=False):
+        offset = section.char_start
+        norm, starts = normalize_with_offsets(section.analysis_text)
+        own = (b - offset for b in boundaries.get(section.section_id, ()))
+        yield section, norm, starts, _to_normalised(starts, own)
 
 
 def _occurrences(term: str, texts: list[tuple[str, set[int]]]) -> tuple[int, list[str]]:
@@ -804,16 +813,12 @@ def kwic(sections: pd.DataFrame, tokens: pd.DataFrame, term: str, width: int = 2
         the occurrence in the article text).
     """
     needle = normalize_term(term.strip())
-    boundaries = _boundaries(tokens)
     rows = []
     if not needle:
         return pd.DataFrame(rows, columns=KWIC_COLUMNS)
-    for section in sections.itertuples(index=False):
+    for section, norm, starts, bounds in _normalised_sections(sections, tokens):
         text = section.analysis_text
         offset = section.char_start
-        norm, starts = normalize_with_offsets(text)
-        bounds = {starts[b - offset] for b in boundaries.get(section.section_id, ())
-                  if 0 <= b - offset < len(starts)}
         for start in _find_all(norm, needle):
             end = start + len(needle)
             if start not in bounds or end not in bounds:
