@@ -55,6 +55,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ._parallel import chunk_ranges, map_in_order
 from .config import DEFAULT_STOPWORDS
 from .textutil import normalize
 
@@ -582,29 +583,15 @@ def _tokenize_batch(texts: list[str]) -> pa.Table:
     return _WORKER.tokenize_texts(texts)
 
 
-def _batches(texts: Sequence[str], n_batches: int) -> list[tuple[int, int]]:
-    """Contiguous index ranges of roughly equal character counts."""
-    lengths = np.cumsum([len(t) for t in texts])
-    total = int(lengths[-1]) if len(lengths) else 0
-    cuts = [0]
-    for k in range(1, n_batches):
-        cuts.append(int(np.searchsorted(lengths, total * k / n_batches)))
-    cuts.append(len(texts))
-    cuts = sorted(set(cuts))
-    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
-
-
 def tokenize_many(texts: Sequence[str], tokenizer: Tokenizer, workers: int = 1) -> pa.Table:
     """:meth:`Tokenizer.tokenize_texts` over a process pool; identical output for any
     ``workers``."""
     if workers <= 1 or len(texts) < 2:
         return tokenizer.tokenize_texts(texts)
-    from concurrent.futures import ProcessPoolExecutor
-
-    ranges = _batches(texts, workers * 4)
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(tokenizer.stopwords, tokenizer.terms)) as pool:
-        results = list(pool.map(_tokenize_batch, [list(texts[a:b]) for a, b in ranges]))
+    ranges = chunk_ranges(len(texts), workers * 4, weights=[len(t) for t in texts])
+    results = map_in_order(_tokenize_batch, [list(texts[a:b]) for a, b in ranges], workers,
+                           initializer=_init_worker,
+                           initargs=(tokenizer.stopwords, tokenizer.terms))
     tables = []
     for (a, _b), table in zip(ranges, results, strict=True):
         doc = pc.add(table["doc"], pa.scalar(a, pa.int64()))
