@@ -1,8 +1,14 @@
-"""Order-preserving process-pool map used by the per-article stages."""
+"""Where the per-article work runs: this process, a local process pool, or a Dask cluster.
+
+Every executor maps a function over jobs and returns the results in job order, so the output
+of a stage never depends on where (or on how many workers) it ran.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import pickle
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -26,6 +32,112 @@ def chunk_ranges(n_items: int, n_chunks: int,
     return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
+class Executor:
+    """Maps a function over jobs in this process (the base class) and keeps job order.
+
+    Subclasses run the jobs elsewhere; ``n_workers`` says how many run at once.
+    """
+
+    n_workers = 1
+    distributed = False
+
+    def map(self, fn: Callable[[Any], T], jobs: Sequence[Any],
+            initializer: Callable[..., None] | None = None,
+            initargs: tuple[Any, ...] = ()) -> list[T]:
+        """``[fn(job) for job in jobs]``; ``initializer(*initargs)`` prepares each worker
+        (and this process, when it runs the jobs itself)."""
+        if initializer is not None:
+            initializer(*initargs)
+        return [fn(job) for job in jobs]
+
+    def close(self) -> None:
+        """Release the workers (nothing to do for this process)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ProcessExecutor(Executor):
+    """A pool of ``workers`` local processes (``concurrent.futures``), one per job batch."""
+
+    def __init__(self, workers: int) -> None:
+        self.n_workers = max(1, workers)
+
+    def map(self, fn, jobs, initializer=None, initargs=()):
+        if self.n_workers <= 1 or len(jobs) <= 1:
+            return super().map(fn, jobs, initializer, initargs)
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(self.n_workers, len(jobs)),
+                                 initializer=initializer, initargs=initargs) as pool:
+            return list(pool.map(fn, jobs))
+
+
+_PREPARED: dict[str, bool] = {}
+
+
+def _prepared_call(fn: Callable[[Any], T], initializer: Callable[..., None] | None,
+                   key: str, initargs: tuple[Any, ...], job: Any) -> T:
+    # A Dask worker outlives one run: prepare it once per distinct initializer arguments.
+    if initializer is not None and key not in _PREPARED:
+        initializer(*initargs)
+        _PREPARED.clear()
+        _PREPARED[key] = True
+    return fn(job)
+
+
+class DaskExecutor(Executor):
+    """Jobs as tasks on a Dask cluster: the scheduler at ``address``, or a local cluster of
+    ``workers`` single-threaded worker processes started here (and closed by :meth:`close`).
+
+    Needs ``dask[distributed]``; every worker must be able to import ``pipeline`` (jtopics
+    installed in the same version) and to reach the output folder's file system.
+    """
+
+    distributed = True
+
+    def __init__(self, address: str | None = None, workers: int = 2) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - dask is a dependency
+            from .errors import UsageError
+
+            raise UsageError("--engine dask needs dask[distributed]: pip install "
+                             "'dask[distributed]'") from None
+        self.cluster = None
+        if address is None:
+            self.cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
+                                        processes=True, dashboard_address=None)
+            self.client = Client(self.cluster)
+        else:
+            try:
+                self.client = Client(address, timeout="10s")
+            except OSError as exc:
+                from .errors import UsageError
+
+                raise UsageError(f"--scheduler {address}: cannot connect ({exc})") from None
+        self.n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def map(self, fn, jobs, initializer=None, initargs=()):
+        if not jobs:
+            return []
+        key = hashlib.sha256(pickle.dumps((getattr(initializer, "__qualname__", None),
+                                           initargs))).hexdigest()
+        from functools import partial
+
+        task = partial(_prepared_call, fn, initializer, key, initargs)
+        futures = self.client.map(task, list(jobs), pure=False)
+        return self.client.gather(futures)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
 def map_in_order(fn: Callable[[Any], T], jobs: Sequence[Any], workers: int,
                  initializer: Callable[..., None] | None = None,
                  initargs: tuple[Any, ...] = ()) -> list[T]:
@@ -34,12 +146,4 @@ def map_in_order(fn: Callable[[Any], T], jobs: Sequence[Any], workers: int,
     Results come back in job order, so the output does not depend on ``workers``.
     ``initializer(*initargs)`` prepares each worker process (and this one, when serial).
     """
-    if workers <= 1 or len(jobs) <= 1:
-        if initializer is not None:
-            initializer(*initargs)
-        return [fn(job) for job in jobs]
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=initializer,
-                             initargs=initargs) as pool:
-        return list(pool.map(fn, jobs))
+    return ProcessExecutor(workers).map(fn, jobs, initializer, initargs)

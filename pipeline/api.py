@@ -13,14 +13,16 @@ from typing import Any
 import pandas as pd
 
 from . import __version__
+from ._parallel import DaskExecutor, Executor, ProcessExecutor, chunk_ranges
 from .config import DEFAULT_STOPWORDS, Config
 from .errors import JTopicsError, UsageError
 from .ingest import Skipped, ingest
+from .output import PartitionedTable, write_partitioned
 from .segment import segment
-from .themes import load_themes, score_themes
-from .tokenize import Tokenizer, dictionary_version, load_wordlist, tokenize
+from .themes import Theme, excluded_spans, finish_themes, lexical_scores, load_themes
+from .tokenize import TOKEN_COLUMNS, Tokenizer, dictionary_version, load_wordlist, tokenize
 from .topics import topic_tables
-from .vectorize import vectorize
+from .vectorize import DocumentTermMatrix, merge_counts, term_counts, vectorize_counts
 
 STAGES = ("ingest", "segment", "tokenize", "vectorize", "topics", "themes")
 # Columns written for each table; extra in-memory columns (text, analysis_text) stay out.
@@ -50,7 +52,12 @@ ProgressCallback = Callable[[str], None]
 
 @dataclass
 class Result:
-    """Every table of a run as a pandas DataFrame, plus the run's manifest."""
+    """Every table of a run as a pandas DataFrame, plus the run's manifest.
+
+    The tokens of a corpus processed in more than one chunk stay in Parquet part files
+    (``token_table`` is a :class:`~pipeline.output.PartitionedTable`); :attr:`tokens` reads
+    them into one DataFrame only when asked.
+    """
 
     config: Config
     articles: pd.DataFrame
@@ -58,7 +65,7 @@ class Result:
     boilerplate: pd.DataFrame
     sentences: pd.DataFrame
     citations: pd.DataFrame
-    tokens: pd.DataFrame
+    token_table: pd.DataFrame | PartitionedTable
     topics: pd.DataFrame
     topic_summary: pd.DataFrame
     section_topics: pd.DataFrame
@@ -72,9 +79,18 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def tokens(self) -> pd.DataFrame:
+        """The ``tokens`` table as one DataFrame (read from its part files when streamed)."""
+        if isinstance(self.token_table, PartitionedTable):
+            self.token_table = self.token_table.to_pandas()
+        return self.token_table
+
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The output tables, with exactly the written columns, in writing order."""
-        return {name: getattr(self, name)[columns] for name, columns in OUTPUT_COLUMNS.items()}
+        """The output tables, with exactly the written columns, in writing order (the tokens
+        of a chunked run as a :class:`~pipeline.output.PartitionedTable`)."""
+        return {name: (self.token_table if name == "tokens" else getattr(self, name))[columns]
+                for name, columns in OUTPUT_COLUMNS.items()}
 
     def manifest(self) -> dict[str, Any]:
         return {
@@ -135,8 +151,84 @@ def _versions() -> dict[str, str]:
     return versions
 
 
+_CHUNK_STATE: tuple[Tokenizer, tuple[Theme, ...]] | None = None
+
+
+def _prepare_chunks(stopwords: frozenset[str] | None, terms: tuple[str, ...],
+                    taxonomy: tuple[Theme, ...]) -> None:
+    global _CHUNK_STATE
+    _CHUNK_STATE = (Tokenizer(stopwords, terms), taxonomy)
+
+
+@dataclass
+class _Chunk:
+    sections: pd.DataFrame
+    boilerplate: pd.DataFrame
+    sentences: pd.DataFrame
+    citations: pd.DataFrame
+    tokens: pd.DataFrame | Path
+    counts: DocumentTermMatrix
+    lexical: dict
+    seconds: dict[str, float]
+
+
+def _process_chunk(job: tuple) -> _Chunk:
+    """Segment, tokenise and gather theme evidence for one chunk of articles (in a worker
+    process or Dask task); the tokens go to a Parquet part file when ``spool`` is set."""
+    index, articles, spool, cache, shards, exclude_kinds = job
+    assert _CHUNK_STATE is not None
+    tokenizer, taxonomy = _CHUNK_STATE
+    seconds = {}
+    started = time.perf_counter()
+    segmented = segment(articles)
+    seconds["segment"] = time.perf_counter() - started
+    started = time.perf_counter()
+    tokens = tokenize(segmented.sections, tokenizer, cache=cache, shards=shards)
+    if spool is not None:
+        tokens_out: pd.DataFrame | Path = write_partitioned(tokens[TOKEN_COLUMNS], spool, index)
+    else:
+        tokens_out = tokens
+    seconds["tokenize"] = time.perf_counter() - started
+    started = time.perf_counter()
+    counts = term_counts(tokens, segmented.sections)
+    seconds["vectorize"] = time.perf_counter() - started
+    started = time.perf_counter()
+    lexical = lexical_scores(segmented.sections, tokens, taxonomy,
+                             excluded_spans(segmented.sentences, exclude_kinds))
+    seconds["themes"] = time.perf_counter() - started
+    return _Chunk(segmented.sections, segmented.boilerplate, segmented.sentences,
+                  segmented.citations, tokens_out, counts, lexical, seconds)
+
+
+def _executor(config: Config, workers: int) -> Executor:
+    if config.engine == "dask":
+        return DaskExecutor(config.scheduler, workers)
+    return ProcessExecutor(workers) if workers > 1 else Executor()
+
+
+def _spool_folder(out: Path) -> Path:
+    import tempfile
+
+    # Beside the output folder: on a cluster, storage the workers and this process share.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.tokens-", dir=out.parent))
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    # Empty chunk tables carry generic dtypes: leave them out so dtypes do not depend on
+    # how the corpus was chunked.
+    filled = [f for f in frames if len(f)] or frames[:1]
+    return pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0].reset_index(
+        drop=True)
+
+
 def run(config: Config | None = None, progress: ProgressCallback | None = None) -> Result:
     """Run every stage on ``config.inputs`` and return the tables (nothing is written).
+
+    Articles are processed in chunks of about ``config.chunk_chars`` characters (segment,
+    tokenise, count terms, find theme evidence), in this process, a process pool or Dask
+    tasks; then the corpus-wide stages (TF-IDF, topics, the guided theme model) run here on
+    the merged term counts. Outputs do not depend on the number of workers or the engine.
 
     Parameters
     ----------
@@ -168,17 +260,45 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
                 raise JTopicsError(f"no readable article: {skipped[0].source}: "
                                    f"{skipped[0].reason}{more}")
             raise UsageError("no input files (.txt/.md in folders, or tables given by name)")
-    workers = config.workers_for(int(articles["n_chars"].sum()))
+    n_chars = articles["n_chars"].to_numpy()
+    workers = config.workers_for(int(n_chars.sum()))
+    n_chunks = max(1, -(-int(n_chars.sum()) // config.chunk_chars))
+    ranges = chunk_ranges(len(articles), n_chunks, weights=n_chars.tolist())
     with timer("segment"):
-        sections, boilerplate, sentences, citations = segment(articles, workers=workers)
+        stream = len(ranges) > 1 or config.engine == "dask"
+        spool = _spool_folder(config.out) if stream else None
+        columns = articles[["article_id", "text", "published"]]
+        jobs = [(index, columns.iloc[lo:hi], spool, config.cache, len(ranges) == 1,
+                 config.exclude_kinds) for index, (lo, hi) in enumerate(ranges)]
+        try:
+            with _executor(config, workers) as executor:
+                chunks = executor.map(_process_chunk, jobs, initializer=_prepare_chunks,
+                                      initargs=(stopwords, tuple(terms), taxonomy))
+        except BaseException:
+            if spool is not None:
+                import shutil
+
+                shutil.rmtree(spool, ignore_errors=True)
+            raise
+        sections = _concat([c.sections for c in chunks])
+        boilerplate, sentences, citations = (
+            _concat([getattr(c, name) for c in chunks])
+            for name in ("boilerplate", "sentences", "citations"))
         counts = sections.groupby("article_id").size()
         articles["n_sections"] = articles["article_id"].map(counts).fillna(0).astype("int64")
-    with timer("tokenize"):
-        tokens = tokenize(sections, Tokenizer(stopwords, terms), workers=workers,
-                          cache=config.cache)
+        if spool is not None:
+            token_table: pd.DataFrame | PartitionedTable = PartitionedTable(
+                [c.tokens for c in chunks], TOKEN_COLUMNS, owned_folder=spool)
+        else:
+            token_table = chunks[0].tokens
+        lexical = {k: v for c in chunks for k, v in c.lexical.items()}
+    worker_seconds = {stage: sum(c.seconds[stage] for c in chunks)
+                      for stage in ("segment", "tokenize", "vectorize", "themes")}
     with timer("vectorize"):
-        vectorized = vectorize(tokens, sections, unit=config.unit, min_df=config.min_df,
-                               max_df=config.max_df)
+        vectorized = vectorize_counts(merge_counts([c.counts for c in chunks]), sections,
+                                      unit=config.unit, min_df=config.min_df,
+                                      max_df=config.max_df)
+        del chunks
     with timer("topics"):
         fitted = topic_tables(
             vectorized, sections, n_topics=config.n_topics, random_state=config.seed,
@@ -191,18 +311,20 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
                 f"({fit.n_documents} documents, {fit.matrix.shape[1]} terms): "
                 f"fitted {fitted.n_topics}")
     with timer("themes"):
-        section_themes, article_themes, themes = score_themes(
-            sections, tokens, taxonomy, min_score=config.min_score, sentences=sentences,
-            exclude_kinds=config.exclude_kinds, dtm=vectorized.sections,
-            random_state=config.seed, workers=workers,
+        section_themes, article_themes, themes = finish_themes(
+            sections, lexical, taxonomy, min_score=config.min_score, dtm=vectorized.sections,
+            random_state=config.seed,
         )
-    seconds = timer.seconds
+    seconds = dict(timer.seconds)
+    seconds["per_article_wall"] = seconds.pop("segment")
+    for stage, value in worker_seconds.items():
+        seconds[stage] = seconds.get(stage, 0.0) + value
     return Result(
         config=config, articles=articles, sections=sections, boilerplate=boilerplate,
-        sentences=sentences, citations=citations, tokens=tokens, topics=fitted.topics,
-        topic_summary=fitted.topic_summary, section_topics=fitted.section_topics,
-        article_topics=fitted.article_topics, topic_trends=fitted.topic_trends,
-        k_selection=fitted.k_selection, section_themes=section_themes,
-        article_themes=article_themes, themes=themes, skipped=skipped, warnings=warnings,
-        seconds=seconds,
+        sentences=sentences, citations=citations, token_table=token_table,
+        topics=fitted.topics, topic_summary=fitted.topic_summary,
+        section_topics=fitted.section_topics, article_topics=fitted.article_topics,
+        topic_trends=fitted.topic_trends, k_selection=fitted.k_selection,
+        section_themes=section_themes, article_themes=article_themes, themes=themes,
+        skipped=skipped, warnings=warnings, seconds=seconds,
     )

@@ -92,8 +92,20 @@ def run_command(
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(help="Tokenizer processes (default: all cores for large inputs)."),
+        typer.Option(help="Worker processes for segmentation, tokenisation and theme evidence "
+                          "(default: all cores for large inputs, or with --engine dask)."),
     ] = None,
+    engine: Annotated[
+        str, typer.Option(help="Where the per-article stages run: local or dask.")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (tcp://host:8786) for --engine dask "
+                          "(default: a local cluster of --workers processes)."),
+    ] = None,
+    chunk_chars: Annotated[
+        int, typer.Option(help="Characters per chunk of articles (streamed to Parquet parts).")
+    ] = 1_000_000,
     cache: Annotated[
         Path, typer.Option(help="Token cache folder.")
     ] = Path("data/cache"),
@@ -131,7 +143,8 @@ def run_command(
             cache=None if no_cache else cache, id_col=id_col, text_col=text_col,
             title_col=title_col,
             date_col=date_col, url_col=url_col, exclude_kinds=exclude_kinds, strict=strict,
-            excel=excel, force=force, quiet=quiet,
+            excel=excel, force=force, quiet=quiet, engine=engine, scheduler=scheduler,
+            chunk_chars=chunk_chars,
         )
         show_progress = not quiet and stderr.is_terminal
         if show_progress:

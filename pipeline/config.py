@@ -92,6 +92,16 @@ class Config:
         a column is obviously the text (text, body, content, 本文…).
     exclude_kinds : tuple of str
         Sentence kinds left out of theme tagging, e.g. ``("comment", "citation")``.
+    engine : {'local', 'dask'}
+        Where the per-article stages (segmentation, tokenisation, theme evidence) run: this
+        machine's processes, or Dask tasks. Results do not depend on it.
+    scheduler : str or None
+        Address of a running Dask scheduler (``tcp://host:8786``) for ``engine='dask'``; None
+        starts a local cluster of ``workers`` processes.
+    chunk_chars : int
+        Articles are processed in chunks of about this many characters (whole articles; the
+        chunking depends only on the input). Each chunk's tokens go straight to a Parquet
+        part file when the corpus has more than one chunk, so memory stays bounded.
     """
 
     inputs: tuple[str, ...] = ()
@@ -121,6 +131,9 @@ class Config:
     date_col: str | None = None
     url_col: str | None = None
     exclude_kinds: tuple[str, ...] = ()
+    engine: str = "local"
+    scheduler: str | None = None
+    chunk_chars: int = 1_000_000
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "inputs": [InstanceOf(tuple, "a tuple of paths")],
@@ -150,6 +163,9 @@ class Config:
         "date_col": [InstanceOf(str, "a str"), NoneValue()],
         "url_col": [InstanceOf(str, "a str"), NoneValue()],
         "exclude_kinds": [SubsetOf(frozenset(SENTENCE_KINDS))],
+        "engine": [Options(frozenset({"local", "dask"}))],
+        "scheduler": [InstanceOf(str, "a str"), NoneValue()],
+        "chunk_chars": [Interval(Integral, 1, None)],
     }
 
     def __post_init__(self) -> None:
@@ -181,6 +197,8 @@ class Config:
         """Tokenisation processes for a corpus of ``n_chars`` characters."""
         if self.workers is not None:
             return self.workers
+        if self.engine == "dask":
+            return max(1, os.cpu_count() or 1)
         return max(1, os.cpu_count() or 1) if n_chars > 2_000_000 else 1
 
     @property

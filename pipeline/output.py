@@ -7,6 +7,11 @@ Files in ``out`` that jtopics did not write are never removed.
 
 CSV: UTF-8, header row, ``\\n`` line ends, floats as computed (rounded by the stages), so the
 same input and seed give byte-identical files.
+
+A table held as Parquet part files (:class:`PartitionedTable`, the tokens of a corpus processed
+in chunks) is written as a folder ``NAME.parquet/`` of ``part-NNNNN.parquet`` files, which
+``pandas.read_parquet`` (and pyarrow, Dask, DuckDB with a glob) reads as one table; its CSV is
+written part by part, never held in memory whole.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,8 +36,85 @@ EXCEL_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 EXCEL_MAX_CELL = 32_767
 
 
+class PartitionedTable:
+    """A table stored as Parquet part files in one folder, in order; read whole only on
+    demand. The folder is removed when the object is garbage-collected if ``owned``.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        The part files, in row order.
+    columns : sequence of str
+        The table's columns.
+    owned_folder : Path or None
+        A spool folder this object deletes when it is garbage-collected.
+    """
+
+    def __init__(self, paths: list[Path], columns: list[str],
+                 owned_folder: Path | None = None) -> None:
+        self.paths = [Path(p) for p in paths]
+        self.columns = list(columns)
+        if owned_folder is not None:
+            self._cleanup = weakref.finalize(self, shutil.rmtree, str(owned_folder), True)
+
+    def __len__(self) -> int:
+        import pyarrow.parquet as pq
+
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in self.paths)
+
+    def __getitem__(self, columns: list[str]) -> PartitionedTable:
+        return _Projected(self, list(columns))
+
+    def parts(self):
+        """Each part as a DataFrame, in order."""
+        for path in self.paths:
+            yield pd.read_parquet(path, columns=self.columns)
+
+    def to_pandas(self) -> pd.DataFrame:
+        frames = list(self.parts())
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=self.columns)
+
+
+class _Projected(PartitionedTable):
+    def __init__(self, source: PartitionedTable, columns: list[str]) -> None:
+        super().__init__(source.paths, columns)
+        self._source = source  # keeps the spool folder alive
+
+
+def write_partitioned(df: pd.DataFrame, folder: Path, index: int) -> Path:
+    """Write one part of a partitioned table, atomically; returns its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"part-{index:05d}.parquet"
+    tmp = folder / f".part-{index:05d}.tmp-{os.getpid()}"
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+    return path
+
+
+def _write_parts(table: PartitionedTable, path: Path, fmt: str, excel: bool) -> None:
+    if fmt == "parquet":
+        path.mkdir()
+        import pyarrow.parquet as pq
+
+        for index, source in enumerate(table.paths):
+            target = path / f"part-{index:05d}.parquet"
+            if pq.read_schema(source).names == table.columns:
+                _link_or_copy(source, target)
+            else:
+                pd.read_parquet(source, columns=table.columns).to_parquet(target, index=False)
+        return
+    with open(path, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as handle:
+        for number, part in enumerate(table.parts()):
+            part.to_csv(handle, index=False, header=number == 0, lineterminator="\n")
+        if not table.paths:
+            handle.write(",".join(table.columns) + "\n")
+
+
 def _write_table(df: pd.DataFrame, path: Path, fmt: str, excel: bool = False) -> None:
-    if fmt == "csv":
+    if isinstance(df, PartitionedTable):
+        _write_parts(df, path, fmt, excel)
+    elif fmt == "csv":
         # With --excel, a BOM makes Excel read the UTF-8 (Japanese) correctly.
         df.to_csv(path, index=False, encoding="utf-8-sig" if excel else "utf-8",
                   lineterminator="\n")
@@ -48,7 +131,7 @@ def write_workbook(tables: Mapping[str, pd.DataFrame], path: Path) -> None:
             if len(df) > EXCEL_MAX_ROWS:
                 skipped.append((name, len(df)))
                 continue
-            view = df.copy()
+            view = df.to_pandas() if isinstance(df, PartitionedTable) else df.copy()
             for column in view.columns:
                 if view[column].dtype == object or str(view[column].dtype).startswith("str"):
                     view[column] = view[column].astype(str).str.slice(0, EXCEL_MAX_CELL)

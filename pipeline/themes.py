@@ -481,9 +481,10 @@ def _boundaries(tokens: pd.DataFrame) -> dict[str, set[int]]:
     return result
 
 
-def _excluded_spans(
+def excluded_spans(
     sentences: pd.DataFrame | None, exclude_kinds: tuple[str, ...]
 ) -> dict[str, list[tuple[int, int]]]:
+    """section_id -> article-offset spans of the sentences of ``exclude_kinds``."""
     if sentences is None or not exclude_kinds or sentences.empty:
         return {}
     chosen = sentences[sentences["kind"].isin(exclude_kinds)]
@@ -559,14 +560,32 @@ def _token_pos(tokens: pd.DataFrame) -> dict[str, dict[int, str]]:
     return result
 
 
-def _score_chunk(job) -> list[tuple[str, str, float, str, str]]:
-    """``section_themes`` rows of one chunk of sections (runs in a worker process)."""
-    sections, tokens, themes, min_score, excluded, shares = job
+LexicalScores = dict[str, dict[str, tuple[float, dict[str, int]]]]
+
+
+def lexical_scores(
+    sections: pd.DataFrame, tokens: pd.DataFrame, themes: tuple[Theme, ...],
+    excluded: dict[str, list[tuple[int, int]]] | None = None,
+) -> LexicalScores:
+    """Lexical evidence of every theme in each section: section_id -> theme_id ->
+    ``(score, term counts)``, themes without evidence left out.
+
+    Parameters
+    ----------
+    sections : DataFrame
+        Sections to score (section_id, char_start, analysis_text).
+    tokens : DataFrame
+        Their tokens (for morpheme boundaries and parts of speech).
+    themes : tuple of Theme
+    excluded : dict or None
+        section_id -> article-offset spans whose text is not evidence.
+    """
+    excluded = excluded or {}
     boundaries = _boundaries(tokens)
     pos_by_section = _token_pos(tokens) if any(
         t[3] for theme in themes for t in theme.terms) else {}
     matcher = ThemeMatcher(themes)
-    rows = []
+    result: LexicalScores = {}
     for section in sections.itertuples(index=False):
         offset = section.char_start
         bounds = {b - offset for b in boundaries.get(section.section_id, ())}
@@ -575,16 +594,33 @@ def _score_chunk(job) -> list[tuple[str, str, float, str, str]]:
             text = _blank(text, offset, excluded[section.section_id])
         pos_at = {b - offset: p for b, p in pos_by_section.get(section.section_id, {}).items()}
         scores = score_section(text, bounds, matcher, pos_at)
-        model = shares.get(section.section_id)
+        if scores:
+            result[section.section_id] = scores
+    return result
+
+
+def combine_scores(
+    section_ids, lexical: LexicalScores, themes: tuple[Theme, ...],
+    shares: dict[str, np.ndarray], min_score: float = 0.5,
+) -> pd.DataFrame:
+    """``section_themes`` from lexical evidence and guided-topic shares (the model only
+    strengthens lexical evidence, or stands alone when its share is high)."""
+    rows = []
+    for section_id in section_ids:
+        scores = lexical.get(section_id, {})
+        model = shares.get(section_id)
+        if not scores and model is None:
+            continue
         for index, theme in enumerate(themes):  # taxonomy order, for stable output
-            lexical, counts = scores.get(theme.id, (0.0, {}))
+            lexical_score, counts = scores.get(theme.id, (0.0, {}))
             share = float(model[index]) if model is not None else 0.0
             boost = MODEL_WEIGHT * share
             if boost < MODEL_EVIDENCE_MIN or (
-                lexical <= LEXICAL_FLOOR and not (lexical == 0 and share >= MODEL_ONLY_SHARE)
+                lexical_score <= LEXICAL_FLOOR
+                and not (lexical_score == 0 and share >= MODEL_ONLY_SHARE)
             ):
                 boost = 0.0
-            score = round(1.0 - (1.0 - lexical) * (1.0 - boost), DECIMALS)
+            score = round(1.0 - (1.0 - lexical_score) * (1.0 - boost), DECIMALS)
             if score < min_score or score == 0:
                 continue
             used_model = boost >= MODEL_EVIDENCE_MIN
@@ -593,8 +629,12 @@ def _score_chunk(job) -> list[tuple[str, str, float, str, str]]:
             if used_model:
                 evidence = f"{evidence}; " if evidence else ""
                 evidence += f"[topic {model[index]:.2f}]"
-            rows.append((section.section_id, theme.id, score, evidence, method))
-    return rows
+            rows.append((section_id, theme.id, score, evidence, method))
+    return pd.DataFrame(rows, columns=SECTION_THEME_COLUMNS)
+
+
+def _lexical_chunk(job) -> LexicalScores:
+    return lexical_scores(*job)
 
 
 def score_themes(
@@ -631,8 +671,7 @@ def score_themes(
     -------
     section_themes, article_themes, themes_table : DataFrame
     """
-    excluded = _excluded_spans(sentences, exclude_kinds)
-    shares = model_evidence(dtm, themes, random_state)[0] if dtm is not None else {}
+    excluded = excluded_spans(sentences, exclude_kinds)
     # Sections are scored independently: in chunks, in worker processes for large corpora.
     n_chunks = workers * 4 if workers > 1 and len(sections) >= PARALLEL_MIN_SECTIONS else 1
     jobs = []
@@ -640,10 +679,21 @@ def score_themes(
         part = sections.iloc[lo:hi][["section_id", "char_start", "analysis_text"]]
         ids = set(part["section_id"])
         jobs.append((part, tokens[tokens["section_id"].isin(ids)] if n_chunks > 1 else tokens,
-                     themes, min_score, {k: v for k, v in excluded.items() if k in ids},
-                     {k: v for k, v in shares.items() if k in ids}))
-    rows = [row for chunk in map_in_order(_score_chunk, jobs, workers) for row in chunk]
-    section_themes = pd.DataFrame(rows, columns=SECTION_THEME_COLUMNS)
+                     themes, {k: v for k, v in excluded.items() if k in ids}))
+    lexical: LexicalScores = {}
+    for chunk in map_in_order(_lexical_chunk, jobs, workers):
+        lexical.update(chunk)
+    return finish_themes(sections, lexical, themes, min_score, dtm, random_state)
+
+
+def finish_themes(
+    sections: pd.DataFrame, lexical: LexicalScores, themes: tuple[Theme, ...],
+    min_score: float = 0.5, dtm: DocumentTermMatrix | None = None, random_state: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The theme tables from per-section lexical evidence (:func:`lexical_scores`) and the
+    guided topic model fitted on ``dtm``; see :func:`score_themes`."""
+    shares = model_evidence(dtm, themes, random_state)[0] if dtm is not None else {}
+    section_themes = combine_scores(sections["section_id"], lexical, themes, shares, min_score)
 
     lengths = sections.set_index("section_id")["text"].str.len()
     article_of = sections.set_index("section_id")["article_id"]

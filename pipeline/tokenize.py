@@ -439,7 +439,7 @@ def _chunks(text: str) -> Iterable[tuple[int, str]]:
 
 
 def tokenize(sections: pd.DataFrame, tokenizer: Tokenizer | None = None, workers: int = 1,
-             cache: Path | None = None) -> pd.DataFrame:
+             cache: Path | None = None, shards: bool = True) -> pd.DataFrame:
     """Tokenise every section's analysis text (boilerplate lines masked).
 
     Parameters
@@ -452,6 +452,9 @@ def tokenize(sections: pd.DataFrame, tokenizer: Tokenizer | None = None, workers
         Processes to tokenise in; the output is the same for any number.
     cache : Path or None
         Folder of the token cache; None tokenises everything.
+    shards : bool
+        Also look texts up one by one in the cache (and add them to it); False keys the cache
+        by this exact sequence of texts only, which suits one chunk of a large corpus.
 
     Returns
     -------
@@ -459,7 +462,7 @@ def tokenize(sections: pd.DataFrame, tokenizer: Tokenizer | None = None, workers
     """
     tokenizer = tokenizer or Tokenizer()
     texts = sections["analysis_text"].tolist()
-    table = tokenize_cached(texts, tokenizer, workers, cache)
+    table = tokenize_cached(texts, tokenizer, workers, cache, shards)
     doc = table["doc"].to_numpy()
     section_ids = sections["section_id"].to_numpy()
     offsets = sections["char_start"].to_numpy().astype(np.int64)
@@ -600,8 +603,10 @@ def tokenize_many(texts: Sequence[str], tokenizer: Tokenizer, workers: int = 1) 
 
 
 def tokenize_cached(texts: Sequence[str], tokenizer: Tokenizer, workers: int = 1,
-                    cache: Path | None = None) -> pa.Table:
-    """Tokens of every text, reusing and filling the on-disk cache when ``cache`` is set."""
+                    cache: Path | None = None, shards: bool = True) -> pa.Table:
+    """Tokens of every text, reusing and filling the on-disk cache when ``cache`` is set
+    (with ``shards=False`` only as a whole sequence: many chunks written concurrently would
+    otherwise rewrite the same shards over and over)."""
     if cache is None:
         return tokenize_many(texts, tokenizer, workers)
     store = TokenCache(cache, tokenizer)
@@ -609,6 +614,11 @@ def tokenize_cached(texts: Sequence[str], tokenizer: Tokenizer, workers: int = 1
     corpus = store.load_corpus(keys)
     if corpus is not None:
         return corpus
+    if not shards:
+        result = tokenize_many(texts, tokenizer, workers)
+        with contextlib.suppress(OSError):  # an unwritable cache only costs speed next time
+            store.store_corpus(keys, result)
+        return result
     found = store.load(keys)
     missing = [i for i, k in enumerate(keys) if k not in found]
     fresh: dict[str, pa.Table] = {}

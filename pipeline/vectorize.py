@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,6 @@ def document_frequency_bounds(n_documents: int) -> tuple[int, float]:
     return max(2, math.ceil(0.0005 * n_documents)), 0.5
 
 
-def _identity(doc: list[str]) -> list[str]:
-    return doc
-
-
 @dataclass(frozen=True)
 class Vectorized:
     """TF-IDF matrices over one vocabulary.
@@ -83,26 +80,114 @@ class Vectorized:
     unit: str
 
 
-def _documents(tokens: pd.DataFrame, sections: pd.DataFrame, unit: str):
+def term_counts(tokens: pd.DataFrame, sections: pd.DataFrame) -> DocumentTermMatrix:
+    """Raw counts of each section's content terms (numbers left out), over the sorted
+    vocabulary of these tokens.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        The ``tokens`` table (section_id, term, pos_detail, is_content).
+    sections : DataFrame
+        The ``sections`` table; its order fixes the row order.
+
+    Returns
+    -------
+    DocumentTermMatrix
+        Counts of shape (n_sections_with_terms, n_terms), int64.
+    """
     content = tokens[tokens["is_content"] & (tokens["pos_detail"] != "数詞")]
-    if unit == "article":
-        article_of = sections.set_index("section_id")["article_id"]
-        keys = content["section_id"].map(article_of)
-        order = list(dict.fromkeys(sections["article_id"]))
-    else:
-        keys = content["section_id"]
-        order = list(sections["section_id"])
-    grouped = content["term"].groupby(keys.to_numpy(), sort=False).apply(list)
-    ids = [key for key in order if key in grouped.index]
-    return ids, [grouped[key] for key in ids]
+    row_of = {sid: i for i, sid in enumerate(sections["section_id"])}
+    rows = content["section_id"].map(row_of).to_numpy(dtype=np.int64)
+    columns, terms = pd.factorize(content["term"].astype(object), sort=True)
+    matrix = sp.csr_matrix((np.ones(len(rows), np.int64), (rows, columns)),
+                           shape=(len(row_of), len(terms)))
+    matrix.sum_duplicates()
+    keep = np.diff(matrix.indptr) > 0
+    ids = sections["section_id"].to_numpy(dtype=object)[keep]
+    return DocumentTermMatrix(sp.csr_matrix(matrix[keep]), ids, np.asarray(terms, dtype=object))
 
 
-def _matrix(vectorizer, ids, docs) -> DocumentTermMatrix:
-    matrix = vectorizer.transform(docs) if docs else sp.csr_matrix((0, len(
-        vectorizer.vocabulary_)))
-    keep = np.asarray(matrix.sum(axis=1)).ravel() > 0
-    return DocumentTermMatrix(sp.csr_matrix(matrix[keep]), np.asarray(ids, dtype=object)[keep],
-                              vectorizer.get_feature_names_out().astype(object))
+def merge_counts(parts: list[DocumentTermMatrix]) -> DocumentTermMatrix:
+    """Stack count matrices of disjoint documents onto the sorted union of their vocabularies
+    (how per-chunk counts from worker processes become one matrix)."""
+    if not parts:
+        return DocumentTermMatrix(sp.csr_matrix((0, 0), dtype=np.int64),
+                                  np.array([], dtype=object), np.array([], dtype=object))
+    vocabulary = np.unique(np.concatenate([p.terms for p in parts]).astype(str)).astype(object)
+    blocks = []
+    for part in parts:
+        remap = np.searchsorted(vocabulary, part.terms.astype(str)).astype(np.int64)
+        m = part.matrix.tocsr()
+        blocks.append(sp.csr_matrix((m.data, remap[m.indices], m.indptr),
+                                    shape=(m.shape[0], len(vocabulary))))
+    return DocumentTermMatrix(sp.csr_matrix(sp.vstack(blocks, format="csr")),
+                              np.concatenate([p.doc_ids for p in parts]), vocabulary)
+
+
+def _limits(min_df: float, max_df: float, n_documents: int) -> tuple[float, float]:
+    # scikit-learn's reading: an int counts documents, a float is a share of them.
+    low = min_df if isinstance(min_df, Integral) else min_df * n_documents
+    high = max_df if isinstance(max_df, Integral) else max_df * n_documents
+    return low, high
+
+
+def _select(matrix: sp.csr_matrix, ids: np.ndarray, terms: np.ndarray, keep_terms: np.ndarray,
+            transformer: TfidfTransformer) -> DocumentTermMatrix:
+    weighted = transformer.transform(matrix[:, keep_terms].astype(np.float64))
+    keep = np.diff(weighted.indptr) > 0
+    return DocumentTermMatrix(sp.csr_matrix(weighted[keep]), ids[keep], terms[keep_terms])
+
+
+def vectorize_counts(
+    counts: DocumentTermMatrix, sections: pd.DataFrame, unit: str = "section",
+    min_df: float | None = None, max_df: float | None = None,
+) -> Vectorized:
+    """TF-IDF from per-section term counts, fitted on ``unit`` documents.
+
+    Parameters
+    ----------
+    counts : DocumentTermMatrix
+        Counts of shape (n_sections_with_terms, n_terms), from :func:`term_counts` or
+        :func:`merge_counts`, rows in ``sections`` order.
+    sections : DataFrame
+        The ``sections`` table (section_id, article_id).
+    unit, min_df, max_df
+        As in :func:`vectorize`.
+
+    Returns
+    -------
+    Vectorized
+    """
+    empty = DocumentTermMatrix(sp.csr_matrix((0, 0)), np.array([], dtype=object),
+                               np.array([], dtype=object))
+    if counts.n_documents == 0:
+        return Vectorized(empty, empty, empty, unit)
+    article_of = sections.set_index("section_id")["article_id"]
+    section_articles = article_of.loc[counts.doc_ids].to_numpy(dtype=object)
+    codes, article_ids = pd.factorize(section_articles)
+    indicator = sp.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))),
+                              shape=(len(article_ids), len(codes)))
+    by_article = sp.csr_matrix(indicator @ counts.matrix)
+    units = {"section": (counts.matrix.tocsr(), counts.doc_ids),
+             "article": (by_article, np.asarray(article_ids, dtype=object))}
+    fit_matrix, _fit_ids = units[unit]
+    n_docs = fit_matrix.shape[0]
+    document_frequency = np.diff(fit_matrix.tocsc().indptr)
+    auto_min, auto_max = document_frequency_bounds(n_docs)
+    chosen_min = auto_min if min_df is None else (int(min_df) if min_df >= 1 else min_df)
+    chosen_max = auto_max if max_df is None else max_df
+    keep_terms = np.zeros(len(counts.terms), dtype=bool)
+    for attempt_min, attempt_max in ((chosen_min, chosen_max), (1, 1.0)):
+        low, high = _limits(attempt_min, attempt_max, n_docs)
+        keep_terms = (document_frequency >= low) & (document_frequency <= high)
+        if high >= low and keep_terms.any():
+            break  # otherwise the bounds pruned every term of a tiny corpus
+    transformer = TfidfTransformer(norm="l2", sublinear_tf=True)
+    transformer.fit(fit_matrix[:, keep_terms].astype(np.float64))
+    tables = {name: _select(m, ids, counts.terms, keep_terms, transformer)
+              for name, (m, ids) in units.items()}
+    return Vectorized(tables[unit], tables["section"], tables["article"], unit)
 
 
 def vectorize(
@@ -128,27 +213,4 @@ def vectorize(
     -------
     Vectorized
     """
-    empty = DocumentTermMatrix(sp.csr_matrix((0, 0)), np.array([], dtype=object),
-                               np.array([], dtype=object))
-    ids, docs = _documents(tokens, sections, unit)
-    if not docs:
-        return Vectorized(empty, empty, empty, unit)
-    auto_min, auto_max = document_frequency_bounds(len(docs))
-    chosen_min = auto_min if min_df is None else (int(min_df) if min_df >= 1 else min_df)
-    chosen_max = auto_max if max_df is None else max_df
-    for attempt_min_df, attempt_max_df in ((chosen_min, chosen_max), (1, 1.0)):
-        vectorizer = TfidfVectorizer(
-            analyzer=_identity, min_df=attempt_min_df, max_df=attempt_max_df,
-            sublinear_tf=True, norm="l2", dtype=np.float64,
-        )
-        try:
-            vectorizer.fit(docs)
-            break
-        except ValueError:  # the bounds pruned every term of a tiny corpus
-            continue
-    fit = _matrix(vectorizer, ids, docs)
-    other_unit = "article" if unit == "section" else "section"
-    other = _matrix(vectorizer, *_documents(tokens, sections, other_unit))
-    if unit == "section":
-        return Vectorized(fit, fit, other, unit)
-    return Vectorized(fit, other, fit, unit)
+    return vectorize_counts(term_counts(tokens, sections), sections, unit, min_df, max_df)

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from pipeline._parallel import DaskExecutor, Executor, ProcessExecutor, chunk_ranges
+
+_STATE: dict[str, int] = {}
+
+
+def _remember(offset: int) -> None:
+    _STATE["offset"] = offset
+
+
+def _add_offset(x: int) -> tuple[int, int]:
+    return x + _STATE["offset"], os.getpid()
+
+
+def test_chunk_ranges_cover_every_item_once_in_order():
+    for n, k in [(0, 3), (1, 4), (10, 3), (10, 10), (7, 100)]:
+        ranges = chunk_ranges(n, k)
+        assert [i for a, b in ranges for i in range(a, b)] == list(range(n))
+        assert len(ranges) <= max(1, k)
+
+
+def test_weighted_chunks_balance_characters():
+    # By count the split would be 3 + 3 items; by characters the long article stands alone.
+    ranges = chunk_ranges(6, 2, weights=[100, 100, 1, 1, 1, 1])
+    assert ranges == [(0, 1), (1, 6)]
+
+
+@pytest.mark.parametrize("executor", [Executor(), ProcessExecutor(2)],
+                         ids=["this-process", "process-pool"])
+def test_executors_keep_job_order_and_run_the_initializer(executor):
+    with executor:
+        results = executor.map(_add_offset, list(range(20)), initializer=_remember,
+                               initargs=(100,))
+    assert [r[0] for r in results] == [x + 100 for x in range(20)]
+
+
+def test_process_pool_runs_in_other_processes():
+    results = ProcessExecutor(2).map(_add_offset, list(range(8)), initializer=_remember,
+                                     initargs=(0,))
+    assert {pid for _x, pid in results} - {os.getpid()}
+
+
+def test_dask_local_cluster_keeps_job_order_and_prepares_workers():
+    with DaskExecutor(workers=2) as executor:
+        assert executor.n_workers == 2
+        results = executor.map(_add_offset, list(range(30)), initializer=_remember,
+                               initargs=(7,))
+        again = executor.map(_add_offset, [1, 2], initializer=_remember, initargs=(1000,))
+    assert [r[0] for r in results] == [x + 7 for x in range(30)]
+    assert os.getpid() not in {pid for _x, pid in results}
+    # New initializer arguments prepare the (long-lived) workers again.
+    assert [r[0] for r in again] == [1001, 1002]
+
+
+def test_unreachable_scheduler_is_a_usage_error():
+    from pipeline.errors import UsageError
+
+    with pytest.raises(UsageError, match="cannot connect"):
+        DaskExecutor("tcp://127.0.0.1:9")
