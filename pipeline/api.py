@@ -16,7 +16,7 @@ from . import __version__
 from ._parallel import DaskExecutor, Executor, ProcessExecutor, chunk_ranges
 from .config import DEFAULT_STOPWORDS, Config
 from .errors import JTopicsError, UsageError
-from .ingest import Skipped, ingest
+from .ingest import Skipped, entry_size, plan_articles, read_articles, renamed_warnings
 from .output import PartitionedTable, write_partitioned
 from .segment import segment
 from .themes import Theme, excluded_spans, finish_themes, lexical_scores, load_themes
@@ -54,16 +54,19 @@ ProgressCallback = Callable[[str], None]
 class Result:
     """Every table of a run as a pandas DataFrame, plus the run's manifest.
 
-    The tokens of a corpus processed in more than one chunk stay in Parquet part files
-    (``token_table`` is a :class:`~pipeline.output.PartitionedTable`); :attr:`tokens` reads
-    them into one DataFrame only when asked.
+    ``articles`` holds no ``text`` column: the text was read in chunks and lives on in
+    ``sections.text`` (and ``boilerplate.text``); offsets are into the article text.
+    The text-heavy tables of a corpus processed in more than one chunk (sections, sentences,
+    boilerplate, tokens) stay in Parquet part files (``section_table`` … ``token_table`` are
+    :class:`~pipeline.output.PartitionedTable` objects); :attr:`sections`, :attr:`sentences`,
+    :attr:`boilerplate` and :attr:`tokens` read them into one DataFrame only when asked.
     """
 
     config: Config
     articles: pd.DataFrame
-    sections: pd.DataFrame
-    boilerplate: pd.DataFrame
-    sentences: pd.DataFrame
+    section_table: pd.DataFrame | PartitionedTable
+    boilerplate_table: pd.DataFrame | PartitionedTable
+    sentence_table: pd.DataFrame | PartitionedTable
     citations: pd.DataFrame
     token_table: pd.DataFrame | PartitionedTable
     topics: pd.DataFrame
@@ -79,17 +82,39 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
+    def _loaded(self, field_name: str) -> pd.DataFrame:
+        table = getattr(self, field_name)
+        if isinstance(table, PartitionedTable):
+            table = table.to_pandas()
+            setattr(self, field_name, table)
+        return table
+
+    @property
+    def sections(self) -> pd.DataFrame:
+        """The ``sections`` table (with ``analysis_text``) as one DataFrame."""
+        return self._loaded("section_table")
+
+    @property
+    def sentences(self) -> pd.DataFrame:
+        """The ``sentences`` table as one DataFrame."""
+        return self._loaded("sentence_table")
+
+    @property
+    def boilerplate(self) -> pd.DataFrame:
+        """The ``boilerplate`` table as one DataFrame."""
+        return self._loaded("boilerplate_table")
+
     @property
     def tokens(self) -> pd.DataFrame:
         """The ``tokens`` table as one DataFrame (read from its part files when streamed)."""
-        if isinstance(self.token_table, PartitionedTable):
-            self.token_table = self.token_table.to_pandas()
-        return self.token_table
+        return self._loaded("token_table")
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The output tables, with exactly the written columns, in writing order (the tokens
-        of a chunked run as a :class:`~pipeline.output.PartitionedTable`)."""
-        return {name: (self.token_table if name == "tokens" else getattr(self, name))[columns]
+        """The output tables, with exactly the written columns, in writing order (streamed
+        tables as :class:`~pipeline.output.PartitionedTable` objects, read part by part)."""
+        stored = {"sections": self.section_table, "sentences": self.sentence_table,
+                  "boilerplate": self.boilerplate_table, "tokens": self.token_table}
+        return {name: (stored[name] if name in stored else getattr(self, name))[columns]
                 for name, columns in OUTPUT_COLUMNS.items()}
 
     def manifest(self) -> dict[str, Any]:
@@ -160,13 +185,19 @@ def _prepare_chunks(stopwords: frozenset[str] | None, terms: tuple[str, ...],
     _CHUNK_STATE = (Tokenizer(stopwords, terms), taxonomy)
 
 
+# What the corpus-wide stages need of a section; the text stays in the part files.
+SLIM_SECTION_COLUMNS = ["section_id", "article_id", "char_start", "char_end", "published"]
+STREAMED = ("sections", "boilerplate", "sentences", "tokens")
+
+
 @dataclass
 class _Chunk:
-    sections: pd.DataFrame
-    boilerplate: pd.DataFrame
-    sentences: pd.DataFrame
+    articles: pd.DataFrame
+    skipped: list[tuple[int, Skipped]]
+    warnings: list[str]
+    sections: pd.DataFrame  # all columns, or SLIM_SECTION_COLUMNS when streamed
     citations: pd.DataFrame
-    tokens: pd.DataFrame | Path
+    stored: dict[str, pd.DataFrame | Path | None]  # each STREAMED table, or its part file
     counts: DocumentTermMatrix
     lexical: dict
     seconds: dict[str, float]
@@ -175,19 +206,18 @@ class _Chunk:
 def _process_chunk(job: tuple) -> _Chunk:
     """Segment, tokenise and gather theme evidence for one chunk of articles (in a worker
     process or Dask task); the tokens go to a Parquet part file when ``spool`` is set."""
-    index, articles, spool, cache, shards, exclude_kinds = job
+    index, entries, strict, spool, cache, shards, exclude_kinds = job
     assert _CHUNK_STATE is not None
     tokenizer, taxonomy = _CHUNK_STATE
     seconds = {}
+    started = time.perf_counter()
+    articles, skipped, warnings = read_articles(entries, strict)
+    seconds["ingest"] = time.perf_counter() - started
     started = time.perf_counter()
     segmented = segment(articles)
     seconds["segment"] = time.perf_counter() - started
     started = time.perf_counter()
     tokens = tokenize(segmented.sections, tokenizer, cache=cache, shards=shards)
-    if spool is not None:
-        tokens_out: pd.DataFrame | Path = write_partitioned(tokens[TOKEN_COLUMNS], spool, index)
-    else:
-        tokens_out = tokens
     seconds["tokenize"] = time.perf_counter() - started
     started = time.perf_counter()
     counts = term_counts(tokens, segmented.sections)
@@ -196,8 +226,19 @@ def _process_chunk(job: tuple) -> _Chunk:
     lexical = lexical_scores(segmented.sections, tokens, taxonomy,
                              excluded_spans(segmented.sentences, exclude_kinds))
     seconds["themes"] = time.perf_counter() - started
-    return _Chunk(segmented.sections, segmented.boilerplate, segmented.sentences,
-                  segmented.citations, tokens_out, counts, lexical, seconds)
+    started = time.perf_counter()
+    stored: dict[str, pd.DataFrame | Path] = {
+        "sections": segmented.sections, "boilerplate": segmented.boilerplate,
+        "sentences": segmented.sentences, "tokens": tokens[TOKEN_COLUMNS]}
+    sections = segmented.sections
+    if spool is not None and len(articles):
+        # Empty parts are left out: their untyped columns would not match the others.
+        stored = {name: write_partitioned(table, spool / name, index) if len(table) else None
+                  for name, table in stored.items()}
+        sections = sections[SLIM_SECTION_COLUMNS]
+    seconds["output"] = time.perf_counter() - started
+    return _Chunk(articles.drop(columns="text"), skipped, warnings, sections,
+                  segmented.citations, stored, counts, lexical, seconds)
 
 
 def _executor(config: Config, workers: int) -> Executor:
@@ -251,25 +292,23 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
         terms = [t[2] for theme in taxonomy for t in theme.terms]
         if config.terms is not None:
             terms += sorted(load_wordlist(config.terms))
-        warnings: list[str] = []
-        articles, skipped = ingest(config.input_paths, strict=config.strict,
-                                   columns=config.table_columns, warnings=warnings)
-        if articles.empty:
-            if skipped:
-                more = f" (and {len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
-                raise JTopicsError(f"no readable article: {skipped[0].source}: "
-                                   f"{skipped[0].reason}{more}")
+        entries, planned_skips = plan_articles(config.input_paths, strict=config.strict,
+                                               columns=config.table_columns)
+        warnings: list[str] = renamed_warnings(entries)
+        if not entries and not planned_skips:
             raise UsageError("no input files (.txt/.md in folders, or tables given by name)")
-    n_chars = articles["n_chars"].to_numpy()
-    workers = config.workers_for(int(n_chars.sum()))
-    n_chunks = max(1, -(-int(n_chars.sum()) // config.chunk_chars))
-    ranges = chunk_ranges(len(articles), n_chunks, weights=n_chars.tolist())
+    sizes = [entry_size(entry) for entry in entries]
+    # Chunk sizes are estimated from bytes (UTF-8 Japanese: about 3 bytes a character).
+    n_chars = sum(sizes) // 3
+    workers = config.workers_for(n_chars)
+    n_chunks = max(1, -(-n_chars // config.chunk_chars), 4 * workers if workers > 1 else 1)
+    ranges = chunk_ranges(len(entries), n_chunks, weights=sizes) if entries else []
     with timer("segment"):
         stream = len(ranges) > 1 or config.engine == "dask"
         spool = _spool_folder(config.out) if stream else None
-        columns = articles[["article_id", "text", "published"]]
-        jobs = [(index, columns.iloc[lo:hi], spool, config.cache, len(ranges) == 1,
+        jobs = [(index, entries[lo:hi], config.strict, spool, config.cache, len(ranges) == 1,
                  config.exclude_kinds) for index, (lo, hi) in enumerate(ranges)]
+        del entries
         try:
             with _executor(config, workers) as executor:
                 chunks = executor.map(_process_chunk, jobs, initializer=_prepare_chunks,
@@ -280,20 +319,39 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
 
                 shutil.rmtree(spool, ignore_errors=True)
             raise
+        del jobs
+        skipped = [s for _order, s in sorted(
+            planned_skips + [x for c in chunks for x in c.skipped], key=lambda x: x[0])]
+        warnings += [w for c in chunks for w in c.warnings]
+        chunks = [c for c in chunks if len(c.articles)]
+        if not chunks:
+            if spool is not None:
+                import shutil
+
+                shutil.rmtree(spool, ignore_errors=True)
+            more = f" (and {len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
+            raise JTopicsError(f"no readable article: {skipped[0].source}: "
+                               f"{skipped[0].reason}{more}")
+        articles = _concat([c.articles for c in chunks])
         sections = _concat([c.sections for c in chunks])
-        boilerplate, sentences, citations = (
-            _concat([getattr(c, name) for c in chunks])
-            for name in ("boilerplate", "sentences", "citations"))
+        citations = _concat([c.citations for c in chunks])
         counts = sections.groupby("article_id").size()
         articles["n_sections"] = articles["article_id"].map(counts).fillna(0).astype("int64")
         if spool is not None:
-            token_table: pd.DataFrame | PartitionedTable = PartitionedTable(
-                [c.tokens for c in chunks], TOKEN_COLUMNS, owned_folder=spool)
+            # One owner keeps the spool folder alive as long as any streamed table is.
+            owner = PartitionedTable([], [], owned_folder=spool)
+            stored = {name: PartitionedTable([c.stored[name] for c in chunks
+                                              if c.stored[name] is not None],
+                                             OUTPUT_COLUMNS[name] if name != "sections"
+                                             else [*OUTPUT_COLUMNS[name], "analysis_text"],
+                                             keep_alive=owner)
+                      for name in STREAMED}
         else:
-            token_table = chunks[0].tokens
+            stored = {name: _concat([c.stored[name] for c in chunks]) for name in STREAMED}
         lexical = {k: v for c in chunks for k, v in c.lexical.items()}
     worker_seconds = {stage: sum(c.seconds[stage] for c in chunks)
-                      for stage in ("segment", "tokenize", "vectorize", "themes")}
+                      for stage in ("ingest", "segment", "tokenize", "vectorize", "themes",
+                                    "output")}
     with timer("vectorize"):
         vectorized = vectorize_counts(merge_counts([c.counts for c in chunks]), sections,
                                       unit=config.unit, min_df=config.min_df,
@@ -320,8 +378,9 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
     for stage, value in worker_seconds.items():
         seconds[stage] = seconds.get(stage, 0.0) + value
     return Result(
-        config=config, articles=articles, sections=sections, boilerplate=boilerplate,
-        sentences=sentences, citations=citations, token_table=token_table,
+        config=config, articles=articles, section_table=stored["sections"],
+        boilerplate_table=stored["boilerplate"], sentence_table=stored["sentences"],
+        citations=citations, token_table=stored["tokens"],
         topics=fitted.topics, topic_summary=fitted.topic_summary,
         section_topics=fitted.section_topics, article_topics=fitted.article_topics,
         topic_trends=fitted.topic_trends, k_selection=fitted.k_selection,

@@ -328,6 +328,93 @@ def read_table(path: Path, cols: TableColumns) -> tuple[list[dict], list[Skipped
     return rows, skipped
 
 
+def plan_articles(
+    inputs: Iterable[str], strict: bool = False, columns: TableColumns | None = None,
+) -> tuple[list[dict[str, object]], list[tuple[int, Skipped]]]:
+    """What to read, in input order, without reading text files yet.
+
+    Text files become pending entries (``article_id``, ``source``, ``path``) that
+    :func:`read_articles` reads later, possibly in another process; standard input and table
+    rows are read here. Ids are made unique across all entries (``-2``, ``-3`` … in input
+    order), so they do not depend on which process reads which file.
+
+    Returns
+    -------
+    entries : list of dict
+        Pending files and read rows, each with ``order`` (its position in the input).
+    skipped : list of (int, Skipped)
+        Inputs skipped here, with their position.
+    """
+    columns = columns or TableColumns()
+    entries: list[dict[str, object]] = []
+    skipped: list[tuple[int, Skipped]] = []
+    for item in collect_files(inputs):
+        order = len(entries) + len(skipped)
+        try:
+            if item == STDIN:
+                entries.append({**read_stdin(), "order": order})
+            elif item.suffix.lower() in TABLE_SUFFIXES:
+                table_rows, table_skipped = read_table(item, columns)
+                if strict and table_skipped:
+                    first = table_skipped[0]
+                    raise InputFileError(first.source, first.reason)
+                entries.extend({**row, "order": order} for row in table_rows)
+                skipped.extend((order, s) for s in table_skipped)
+            else:
+                entries.append({"article_id": item.stem, "source": str(item), "path": item,
+                                "order": order})
+        except InputFileError as exc:
+            if strict:
+                raise
+            skipped.append((order, Skipped(exc.path, exc.problem)))
+    _deduplicate_ids(entries)
+    return entries, skipped
+
+
+def entry_size(entry: dict[str, object]) -> int:
+    """Bytes of text an entry holds or will read (for balancing chunks)."""
+    if "path" in entry:
+        try:
+            return Path(entry["path"]).stat().st_size
+        except OSError:
+            return 0
+    return len(str(entry["text"]).encode("utf-8"))
+
+
+def read_articles(
+    entries: list[dict[str, object]], strict: bool = False,
+) -> tuple[pd.DataFrame, list[tuple[int, Skipped]], list[str]]:
+    """The ``articles`` rows of planned entries, reading pending files.
+
+    Returns
+    -------
+    articles : DataFrame of shape (n_articles, 10)
+    skipped : list of (int, Skipped)
+        Files that could not be read, with their input position.
+    warnings : list of str
+        Repairs (NUL characters read as spaces).
+    """
+    rows: list[dict[str, object]] = []
+    skipped: list[tuple[int, Skipped]] = []
+    for entry in entries:
+        if "path" not in entry:
+            rows.append(entry)
+            continue
+        try:
+            row = read_article(Path(entry["path"]))
+        except InputFileError as exc:
+            if strict:
+                raise
+            skipped.append((int(entry["order"]), Skipped(exc.path, exc.problem)))
+            continue
+        row["article_id"] = entry["article_id"]
+        rows.append(row)
+    warnings = [f"{row['source']}: {row['text'].count(chr(0))} NUL characters, read as spaces"
+                for row in rows if "\x00" in str(row["text"])]
+    articles = pd.DataFrame(rows, columns=ARTICLE_COLUMNS)
+    return articles.astype({"n_sections": "int64", "n_chars": "int64"}), skipped, warnings
+
+
 def ingest(
     inputs: Iterable[str], strict: bool = False, columns: TableColumns | None = None,
     warnings: list[str] | None = None,
@@ -352,34 +439,18 @@ def ingest(
     skipped : list of Skipped
         Inputs that were reported and skipped, with the reason.
     """
-    columns = columns or TableColumns()
-    rows: list[dict[str, object]] = []
-    skipped: list[Skipped] = []
-    for item in collect_files(inputs):
-        try:
-            if item == STDIN:
-                rows.append(read_stdin())
-            elif item.suffix.lower() in TABLE_SUFFIXES:
-                table_rows, table_skipped = read_table(item, columns)
-                if strict and table_skipped:
-                    first = table_skipped[0]
-                    raise InputFileError(first.source, first.reason)
-                rows.extend(table_rows)
-                skipped.extend(table_skipped)
-            else:
-                rows.append(read_article(item))
-        except InputFileError as exc:
-            if strict:
-                raise
-            skipped.append(Skipped(exc.path, exc.problem))
-    renamed = _deduplicate_ids(rows)
+    entries, skipped = plan_articles(inputs, strict, columns)
+    articles, more_skipped, repairs = read_articles(entries, strict)
     if warnings is not None:
-        warnings.extend(f"{source}: duplicate id {old!r} renamed {new!r}"
-                        for source, old, new in renamed)
-        warnings.extend(f"{row['source']}: {row['text'].count(chr(0))} NUL characters, read "
-                        "as spaces" for row in rows if "\x00" in str(row["text"]))
-    articles = pd.DataFrame(rows, columns=ARTICLE_COLUMNS)
-    return articles.astype({"n_sections": "int64", "n_chars": "int64"}), skipped
+        warnings.extend(renamed_warnings(entries))
+        warnings.extend(repairs)
+    return articles, [s for _order, s in sorted(skipped + more_skipped, key=lambda x: x[0])]
+
+
+def renamed_warnings(entries: list[dict[str, object]]) -> list[str]:
+    """One line per entry whose id was made unique by :func:`plan_articles`."""
+    return [f"{entry['source']}: duplicate id {entry['renamed_from']!r} renamed "
+            f"{entry['article_id']!r}" for entry in entries if "renamed_from" in entry]
 
 
 def _deduplicate_ids(rows: list[dict[str, object]]) -> list[tuple[str, str, str]]:
@@ -395,6 +466,7 @@ def _deduplicate_ids(rows: list[dict[str, object]]) -> list[tuple[str, str, str]
             while f"{base}-{suffix}" in seen:
                 suffix += 1
             row["article_id"] = f"{base}-{suffix}"
+            row["renamed_from"] = base
             seen.add(row["article_id"])
             renamed.append((str(row["source"]), base, str(row["article_id"])))
     return renamed

@@ -48,12 +48,15 @@ class PartitionedTable:
         The table's columns.
     owned_folder : Path or None
         A spool folder this object deletes when it is garbage-collected.
+    keep_alive : object
+        Kept referenced (e.g. the owner of the spool folder the parts are in).
     """
 
     def __init__(self, paths: list[Path], columns: list[str],
-                 owned_folder: Path | None = None) -> None:
+                 owned_folder: Path | None = None, keep_alive: object = None) -> None:
         self.paths = [Path(p) for p in paths]
         self.columns = list(columns)
+        self._keep_alive = keep_alive
         if owned_folder is not None:
             self._cleanup = weakref.finalize(self, shutil.rmtree, str(owned_folder), True)
 
@@ -78,8 +81,7 @@ class PartitionedTable:
 
 class _Projected(PartitionedTable):
     def __init__(self, source: PartitionedTable, columns: list[str]) -> None:
-        super().__init__(source.paths, columns)
-        self._source = source  # keeps the spool folder alive
+        super().__init__(source.paths, columns, keep_alive=source)
 
 
 def write_partitioned(df: pd.DataFrame, folder: Path, index: int) -> Path:

@@ -92,7 +92,9 @@ class Rule:
     def find(self, norm: str, sentences: list[tuple[int, int]], boundaries: set[int],
              vetoed: list[tuple[int, int]]) -> list[str]:
         """Evidence keys, one per sentence where the rule holds."""
-        keys = []
+        keys: list[str] = []
+        if not all(any(term in norm for term in group) for group in self.groups):
+            return keys  # some group has no term anywhere in the section
         sorted_bounds = sorted(boundaries)
         for s_start, s_end in sentences:
             if self.weight < 1.0 and (s_start, s_end) in vetoed:
@@ -341,13 +343,24 @@ class ThemeMatcher:
             for term, weight, display, pos in theme.terms:
                 entries.setdefault(term, []).append((index, weight, display, pos))
         self._terms = sorted(entries.items(), key=lambda item: (-len(item[0]), item[0]))
+        # Terms by their first two characters: a section is searched only for the terms whose
+        # opening pair occurs in it (a few dozen of the hundreds in the taxonomy).
+        self._by_opening: dict[str, list[int]] = {}
+        for index, (term, _entries) in enumerate(self._terms):
+            self._by_opening.setdefault(term[:2], []).append(index)
+
+    def _candidates(self, norm: str) -> list[tuple[str, list]]:
+        openings = {norm[i:i + 2] for i in range(len(norm) - 1)}
+        openings.update(norm)  # one-character terms
+        chosen = [i for key in openings & self._by_opening.keys() for i in self._by_opening[key]]
+        return [self._terms[i] for i in sorted(chosen)]
 
     def matches(self, norm: str, boundaries: set[int],
                 pos_at: dict[int, str] | None = None) -> list[_Match]:
         """Term and pattern matches in ``norm`` (terms only on token ``boundaries``)."""
         covered = bytearray(len(norm))  # 1 where a longer (earlier) term already matched
         found: list[_Match] = []
-        for term, entries in self._terms:
+        for term, entries in self._candidates(norm):
             for start in _find_all(norm, term):
                 end = start + len(term)
                 if start not in boundaries or end not in boundaries:
@@ -430,7 +443,7 @@ def _original_slice(text: str, starts: list[int], norm_start: int, norm_end: int
 
 def _vetoed_sentences(norm: str, sentences: list[tuple[int, int]],
                       exclude: tuple[str, ...]) -> list[tuple[int, int]]:
-    if not exclude:
+    if not exclude or not any(x in norm for x in exclude):
         return []
     return [(s, e) for s, e in sentences if any(x in norm[s:e] for x in exclude)]
 
@@ -695,8 +708,9 @@ def finish_themes(
     shares = model_evidence(dtm, themes, random_state)[0] if dtm is not None else {}
     section_themes = combine_scores(sections["section_id"], lexical, themes, shares, min_score)
 
-    lengths = sections.set_index("section_id")["text"].str.len()
-    article_of = sections.set_index("section_id")["article_id"]
+    indexed = sections.set_index("section_id")
+    lengths = indexed["char_end"] - indexed["char_start"]  # the section text's length
+    article_of = indexed["article_id"]
     article_length = lengths.groupby(article_of).sum()
     article_rows = []
     if not section_themes.empty:

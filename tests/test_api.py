@@ -123,7 +123,8 @@ def test_chunked_run_streams_tokens_and_matches_one_chunk(seeds_dir, tmp_path):
 
     chunked.write(tmp_path / "out", formats="both")
     whole.write(tmp_path / "whole", formats="both")
-    assert (tmp_path / "out" / "tokens.parquet").is_dir()
+    for name in ("sections", "sentences", "boilerplate", "tokens"):
+        assert (tmp_path / "out" / f"{name}.parquet").is_dir(), name
     parts = sorted((tmp_path / "out" / "tokens.parquet").glob("part-*.parquet"))
     assert len(parts) == len(chunked.token_table.paths)
     # The folder of parts reads as one table, equal to the CSV and to the one-chunk run.
