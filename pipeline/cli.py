@@ -105,7 +105,7 @@ def run_command(
     ] = None,
     chunk_chars: Annotated[
         int, typer.Option(help="Characters per chunk of articles (streamed to Parquet parts).")
-    ] = 1_000_000,
+    ] = 300_000,
     cache: Annotated[
         Path, typer.Option(help="Token cache folder.")
     ] = Path("data/cache"),

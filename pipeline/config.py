@@ -133,7 +133,7 @@ class Config:
     exclude_kinds: tuple[str, ...] = ()
     engine: str = "local"
     scheduler: str | None = None
-    chunk_chars: int = 1_000_000
+    chunk_chars: int = 300_000
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "inputs": [InstanceOf(tuple, "a tuple of paths")],

@@ -521,14 +521,19 @@ def seed_matrix(themes: tuple[Theme, ...], vocabulary) -> np.ndarray:
     """Seed weights, shape (n_themes, n_terms): a vocabulary term gets the largest weight of
     the theme terms it contains (日米地位協定 seeds sofa through 地位協定)."""
     normalised = [normalize_term(str(v)) for v in vocabulary]
+    # One string of the whole vocabulary: each theme term is searched once, not per term.
+    joined = "\n".join(normalised)
+    starts = np.cumsum([0] + [len(v) + 1 for v in normalised[:-1]]) if normalised else []
     seeds = np.zeros((len(themes), len(normalised)))
     for t, theme in enumerate(themes):
         for term, weight, _display, _pos in theme.terms:
             if len(term) < 2:
                 continue
-            for j, vocab_term in enumerate(normalised):
-                if term in vocab_term and weight > seeds[t, j]:
-                    seeds[t, j] = weight
+            found = _find_all(joined, term)
+            if not found:
+                continue
+            columns = np.searchsorted(starts, found, side="right") - 1
+            seeds[t, columns] = np.maximum(seeds[t, columns], weight)
     return seeds
 
 
