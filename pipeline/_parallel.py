@@ -39,7 +39,6 @@ class Executor:
     """
 
     n_workers = 1
-    distributed = False
 
     def map(self, fn: Callable[[Any], T], jobs: Sequence[Any],
             initializer: Callable[..., None] | None = None,
@@ -96,8 +95,6 @@ class DaskExecutor(Executor):
     Needs ``dask[distributed]``; every worker must be able to import ``pipeline`` (jtopics
     installed in the same version) and to reach the output folder's file system.
     """
-
-    distributed = True
 
     def __init__(self, address: str | None = None, workers: int = 2) -> None:
         try:

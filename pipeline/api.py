@@ -16,7 +16,14 @@ from . import __version__
 from ._parallel import DaskExecutor, Executor, ProcessExecutor, chunk_ranges
 from .config import DEFAULT_STOPWORDS, Config
 from .errors import JTopicsError, UsageError
-from .ingest import Skipped, entry_size, plan_articles, read_articles, renamed_warnings
+from .ingest import (
+    Skipped,
+    entry_size,
+    ordered_skips,
+    plan_articles,
+    read_articles,
+    renamed_warnings,
+)
 from .output import PartitionedTable, write_partitioned
 from .segment import segment
 from .themes import Theme, excluded_spans, finish_themes, lexical_scores, load_themes
@@ -204,8 +211,9 @@ class _Chunk:
 
 
 def _process_chunk(job: tuple) -> _Chunk:
-    """Segment, tokenise and gather theme evidence for one chunk of articles (in a worker
-    process or Dask task); the tokens go to a Parquet part file when ``spool`` is set."""
+    """Read, segment, tokenise and gather theme evidence for one chunk of articles (in a
+    worker process or Dask task); with ``spool`` set, the STREAMED tables go to Parquet part
+    files under it and only slim sections come back."""
     index, entries, strict, spool, cache, shards, exclude_kinds = job
     assert _CHUNK_STATE is not None
     tokenizer, taxonomy = _CHUNK_STATE
@@ -227,7 +235,7 @@ def _process_chunk(job: tuple) -> _Chunk:
                              excluded_spans(segmented.sentences, exclude_kinds))
     seconds["themes"] = time.perf_counter() - started
     started = time.perf_counter()
-    stored: dict[str, pd.DataFrame | Path] = {
+    stored: dict[str, pd.DataFrame | Path | None] = {
         "sections": segmented.sections, "boilerplate": segmented.boilerplate,
         "sentences": segmented.sentences, "tokens": tokens[TOKEN_COLUMNS]}
     sections = segmented.sections
@@ -313,25 +321,20 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
             with _executor(config, workers) as executor:
                 chunks = executor.map(_process_chunk, jobs, initializer=_prepare_chunks,
                                       initargs=(stopwords, tuple(terms), taxonomy))
+            del jobs
+            skipped = ordered_skips(planned_skips + [x for c in chunks for x in c.skipped])
+            warnings += [w for c in chunks for w in c.warnings]
+            chunks = [c for c in chunks if len(c.articles)]
+            if not chunks:
+                more = f" (and {len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
+                raise JTopicsError(f"no readable article: {skipped[0].source}: "
+                                   f"{skipped[0].reason}{more}")
         except BaseException:
             if spool is not None:
                 import shutil
 
                 shutil.rmtree(spool, ignore_errors=True)
             raise
-        del jobs
-        skipped = [s for _order, s in sorted(
-            planned_skips + [x for c in chunks for x in c.skipped], key=lambda x: x[0])]
-        warnings += [w for c in chunks for w in c.warnings]
-        chunks = [c for c in chunks if len(c.articles)]
-        if not chunks:
-            if spool is not None:
-                import shutil
-
-                shutil.rmtree(spool, ignore_errors=True)
-            more = f" (and {len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
-            raise JTopicsError(f"no readable article: {skipped[0].source}: "
-                               f"{skipped[0].reason}{more}")
         articles = _concat([c.articles for c in chunks])
         sections = _concat([c.sections for c in chunks])
         citations = _concat([c.citations for c in chunks])

@@ -444,7 +444,12 @@ def ingest(
     if warnings is not None:
         warnings.extend(renamed_warnings(entries))
         warnings.extend(repairs)
-    return articles, [s for _order, s in sorted(skipped + more_skipped, key=lambda x: x[0])]
+    return articles, ordered_skips(skipped + more_skipped)
+
+
+def ordered_skips(skipped: list[tuple[int, Skipped]]) -> list[Skipped]:
+    """Skipped inputs in input order (they are found in several passes)."""
+    return [s for _order, s in sorted(skipped, key=lambda x: x[0])]
 
 
 def renamed_warnings(entries: list[dict[str, object]]) -> list[str]:

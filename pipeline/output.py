@@ -66,7 +66,7 @@ class PartitionedTable:
         return sum(pq.ParquetFile(p).metadata.num_rows for p in self.paths)
 
     def __getitem__(self, columns: list[str]) -> PartitionedTable:
-        return _Projected(self, list(columns))
+        return PartitionedTable(self.paths, list(columns), keep_alive=self)
 
     def parts(self):
         """Each part as a DataFrame, in order."""
@@ -77,11 +77,6 @@ class PartitionedTable:
         frames = list(self.parts())
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
             columns=self.columns)
-
-
-class _Projected(PartitionedTable):
-    def __init__(self, source: PartitionedTable, columns: list[str]) -> None:
-        super().__init__(source.paths, columns, keep_alive=source)
 
 
 def write_partitioned(df: pd.DataFrame, folder: Path, index: int) -> Path:
