@@ -46,8 +46,10 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,15 +67,30 @@ TOKEN_COLUMNS = [
 ]
 # Bumped whenever the token output for the same text and options changes (cache key).
 TOKENIZER_VERSION = "2"
+# Texts are tokenised in batches of about this many characters.
+BATCH_CHARS = 250_000
 # MeCab's input buffer must hold a whole text in bytes; longer texts are cut at sentence ends.
 MAX_CHUNK_CHARS = 20_000
 _RC_FORMAT = (
-    "node-format-jtopics = %pS\\t%m\\t%f[0]\\t%f[1]\\t%f[2]\\t%f[10]\\n\n"
-    "unk-format-jtopics = %pS\\t%m\\t%f[0]\\t%f[1]\\t%f[2]\\t\\n\n"
+    # Numbers only (no %f[...]: MeCab splits the feature string anew for every field read,
+    # which costs more than the analysis itself): left context id, word cost, status
+    # (1 = unknown word), byte start and byte length of the surface.
+    "node-format-jtopics = %phl\\t%c\\t%s\\t%ps\\t%pl\\n\n"
+    "unk-format-jtopics = %phl\\t%c\\t%s\\t%ps\\t%pl\\n\n"
     "bos-format-jtopics = \n"
-    "eos-format-jtopics = EOS\\n\n"
+    "eos-format-jtopics = \n"
+    # Every dictionary entry of a string (with -a), to look up written base forms ...
+    "node-format-jtopics-bases = %m\\t%phl\\t%c\\t%f[10]\\n\n"
+    "unk-format-jtopics-bases = %m\\t%phl\\t%c\\t\\n\n"
+    "bos-format-jtopics-bases = \n"
+    "eos-format-jtopics-bases = \n"
+    # ... and the parts of speech of unknown words.
+    "node-format-jtopics-unknown = %m\\t%phl\\t%c\\t%s\\t%f[0]\\t%f[1]\\t%f[2]\\n\n"
+    "unk-format-jtopics-unknown = %m\\t%phl\\t%c\\t%s\\t%f[0]\\t%f[1]\\t%f[2]\\n\n"
+    "bos-format-jtopics-unknown = \n"
+    "eos-format-jtopics-unknown = \n"
 )
-_FIELDS = ("space", "surface", "pos1", "pos2", "pos3", "base")
+_FIELDS = ("context", "cost", "status", "byte_start", "byte_length")
 _CONTENT_POS = ["名詞", "動詞", "形容詞", "形状詞"]
 _NOT_CONTENT_DETAIL = ["非自立可能", "副詞可能", "数詞"]
 _BASE_FORM_POS = ["動詞", "形容詞", "助動詞"]
@@ -104,11 +121,121 @@ def _rc_file() -> str:
     return path
 
 
+@lru_cache(maxsize=2)
+def _entry_tagger(kind: str) -> Any:
+    import fugashi
+    import unidic_lite
+
+    return fugashi.GenericTagger(f"-r {_rc_file()} -d {unidic_lite.DICDIR} -O jtopics-{kind} -a")
+
+
+def _entries(word: str, kind: str) -> str:
+    """MeCab's line for every dictionary entry found in ``word`` (``-a``), in the format
+    ``jtopics-{kind}``."""
+    return _entry_tagger(kind).parse(word)
+
+
 def dictionary_version() -> str:
     import unidic_lite
 
     version_file = Path(unidic_lite.DICDIR) / "version"
     return version_file.read_text(encoding="utf-8").strip() if version_file.exists() else "?"
+
+
+@dataclass(frozen=True)
+class _PosClasses:
+    """What a morpheme's part of speech means for tokens, as arrays indexed by its class.
+
+    Classes ``0..n_contexts-1`` are MeCab's left context ids, whose features in unidic-lite's
+    left-id.def start with pos1, pos2, pos3. An unknown word's context id does not always
+    name its part of speech (``-`` has a noun's id but is 記号), so unknown words get
+    classes of their own, appended as they are met.
+    """
+
+    names: pa.Array   # strings; pos1/pos2/pos3 are codes into it
+    pos1: np.ndarray
+    pos2: np.ndarray
+    pos3: np.ndarray
+    kind: np.ndarray  # _NUM, _COUNTER, ... (% and ％ are counters too, decided by surface)
+    content: np.ndarray
+    base_form: np.ndarray  # verbs, adjectives, auxiliaries: the term is the written base form
+    blank: np.ndarray
+    symbol: np.ndarray
+
+    def code(self, name: str) -> int:
+        """Index of a part-of-speech name in ``names``."""
+        return self.names.to_pylist().index(name)
+
+    @classmethod
+    def build(cls, names: list[str], codes: np.ndarray) -> _PosClasses:
+        pos1, pos2, pos3 = (np.asarray(names, dtype=object)[codes[:, i]] for i in range(3))
+        noun, suffix, prefix = pos1 == "名詞", pos1 == "接尾辞", pos1 == "接頭辞"
+        number = noun & (pos2 == "数詞")
+        common = noun & ((pos2 == "普通名詞") | (pos2 == "固有名詞")) & (pos3 != "副詞可能")
+        kind = np.full(len(codes), _OTHER, dtype=np.int8)
+        kind[common] = _NOUN
+        kind[suffix & (pos2 == "名詞的")] = _SUFFIX
+        kind[prefix] = _PREFIX
+        kind[noun & (pos3 == "助数詞可能") & ~number] = _COUNTER
+        kind[suffix & (pos3 == "助数詞")] = _COUNTER
+        kind[number] = _NUM
+        return cls(
+            names=pa.array(names, pa.string()),
+            pos1=codes[:, 0], pos2=codes[:, 1], pos3=codes[:, 2], kind=kind,
+            content=np.isin(pos1, _CONTENT_POS) & ~np.isin(pos2, _NOT_CONTENT_DETAIL),
+            base_form=np.isin(pos1, _BASE_FORM_POS), blank=pos1 == "空白",
+            symbol=pos1 == "補助記号",
+        )
+
+
+@dataclass
+class _Morphemes:
+    """MeCab's morphemes of a batch of texts, as arrays (one entry per morpheme)."""
+
+    doc: np.ndarray        # index of the text
+    pos_class: np.ndarray  # row in the tokenizer's _PosClasses
+    begin: np.ndarray      # byte offsets into ``data``
+    finish: np.ndarray
+    start: np.ndarray      # character offsets into the text
+    end: np.ndarray
+    data: pa.Buffer        # the texts, UTF-8, one after the other
+    base_rows: np.ndarray  # morphemes whose term is their written base form
+    base_values: pa.Array  # that base form, one per base row
+
+    def strings(self, begin: np.ndarray, finish: np.ndarray) -> pa.Array:
+        """The text from each ``begin`` to its ``finish`` byte offset (ranges in order and
+        not overlapping), without copying the text: Arrow strings cut at every begin and
+        finish, every other one (the gaps) left out."""
+        if not len(begin):
+            return pa.array([], pa.string())
+        cuts = np.empty(2 * len(begin), dtype=np.int64)
+        cuts[0::2], cuts[1::2] = begin, finish
+        large = self.data.size >= 2**31
+        pieces = (pa.LargeStringArray if large else pa.StringArray).from_buffers(
+            2 * len(begin) - 1, pa.py_buffer(cuts if large else cuts.astype(np.int32)),
+            self.data)
+        chosen = pieces.take(pa.array(np.arange(0, 2 * len(begin), 2)))
+        return chosen.cast(pa.string()) if large else chosen
+
+
+@lru_cache(maxsize=1)
+def _context_features() -> tuple[tuple[str, ...], np.ndarray]:
+    """Names of parts of speech, and per left context id the codes of its pos1..pos3."""
+    import unidic_lite
+
+    names: dict[str, int] = {}
+    ids, codes = [], []
+    for line in (Path(unidic_lite.DICDIR) / "left-id.def").read_text("utf-8").splitlines():
+        ident, _, feature = line.partition(" ")
+        # MeCab's %f[i] prints an unset field (*) as nothing: so do we
+        fields = [f.replace("*", "") for f in [*feature.split(","), "", "", ""][:3]]
+        ids.append(int(ident))
+        codes.append([names.setdefault(f, len(names)) for f in fields])
+    table = np.zeros((max(ids) + 1, 3), dtype=np.int32)
+    table[ids] = codes
+    for name in ("名詞", "複合", "数詞", "用語"):  # what tokens of several morphemes are
+        names.setdefault(name, len(names))
+    return tuple(names), table
 
 
 class Tokenizer:
@@ -132,6 +259,14 @@ class Tokenizer:
         self._tagger = fugashi.GenericTagger(
             f"-r {_rc_file()} -d {unidic_lite.DICDIR} -O jtopics -b {buffer_bytes}"
         )
+        # (surface, context id, word cost) -> written base form; these three pick one
+        # dictionary entry.
+        self._bases: dict[tuple[str, int, int], str] = {}
+        names, codes = _context_features()
+        self._pos_names = list(names)
+        self._pos_codes = [tuple(row) for row in codes.tolist()]
+        self._unknown_classes: dict[tuple[int, int], int] = {}
+        self._classes = _PosClasses.build(self._pos_names, codes)
         self.terms = tuple(sorted({t.strip() for t in terms if len(t.strip()) > 1}))
         self._compiled_terms: re.Pattern[str] | bool | None = False
         self._stopword_set = pa.array(sorted(self.stopwords), type=pa.string())
@@ -151,73 +286,153 @@ class Tokenizer:
 
     # -- MeCab --------------------------------------------------------------------------------
 
-    def _parse(self, texts: Sequence[str]) -> tuple[list[str], list[int], list[int], list[int]]:
-        """Raw MeCab rows of every text, with per-row text index and chunk offsets."""
-        outputs: list[str] = []
-        doc_of_chunk: list[int] = []
-        offset_of_chunk: list[int] = []
-        rows_of_chunk: list[int] = []
-        for doc, text in enumerate(texts):
-            for start, chunk in _chunks(_blank_breaks(text)):
-                parsed = self._tagger.parse(chunk)
-                n_rows = parsed.count("\n")  # EOS has no line break after it
-                outputs.append(parsed)
-                doc_of_chunk.append(doc)
-                offset_of_chunk.append(start)
-                rows_of_chunk.append(n_rows)
-        return outputs, doc_of_chunk, offset_of_chunk, rows_of_chunk
+    def _node_count(self, text: str) -> int:
+        parsed = self._tagger.parse(text)
+        return parsed.count("\n") + 1 if parsed else 0
 
     def morphemes(self, text: str) -> list[tuple[str, str, str, str, str, int]]:
         """MeCab morphemes of ``text`` with character offsets (no joining).
 
         Returns
         -------
-        list of (surface, pos1, pos2, pos3, orth_base, char_start)
+        list of (surface, pos1, pos2, pos3, base, char_start)
+            ``base`` is the written base form of verbs, adjectives and auxiliaries, the
+            surface otherwise.
         """
-        table = self._morpheme_table([text])
-        return list(zip(
-            table["surface"].to_pylist(), table["pos1"].to_pylist(), table["pos2"].to_pylist(),
-            table["pos3"].to_pylist(), table["base"].to_pylist(),
-            table["start"].to_numpy().tolist(), strict=True,
-        ))
+        m = self._analyse([text])
+        surface = m.strings(m.begin, m.finish)
+        mask = np.zeros(len(m.doc), dtype=bool)
+        mask[m.base_rows] = True
+        base = pc.replace_with_mask(surface, pa.array(mask), m.base_values)
+        classes = self._classes
+        pos = [classes.names.take(pa.array(codes[m.pos_class])).to_pylist()
+               for codes in (classes.pos1, classes.pos2, classes.pos3)]
+        return list(zip(surface.to_pylist(), *pos, base.to_pylist(), m.start.tolist(),
+                        strict=True))
 
-    def _morpheme_table(self, texts: Sequence[str]) -> pa.Table:
-        outputs, doc_of_chunk, offset_of_chunk, rows_of_chunk = self._parse(texts)
-        data = "".join(o[: len(o) - 3] for o in outputs).encode("utf-8")
-        if not data:
-            empty = pa.array([], pa.string())
-            return pa.table({"doc": pa.array([], pa.int64()), "surface": empty, "pos1": empty,
-                             "pos2": empty, "pos3": empty, "base": empty,
-                             "start": pa.array([], pa.int64()),
-                             "end": pa.array([], pa.int64())})
-        # Arrow's CSV reader splits MeCab's tab-separated rows in C++ (no quoting: a surface
-        # may be a lone quote mark).
+    def _analyse(self, texts: Sequence[str]) -> _Morphemes:
+        """MeCab's morphemes of every text, blanks left out."""
+        chunk_doc: list[int] = []
+        chunk_char: list[int] = []
+        chunk_text: list[str] = []
+        for doc, text in enumerate(texts):
+            for start, chunk in _chunks(_blank_breaks(text)):
+                chunk_doc.append(doc)
+                chunk_char.append(start)
+                chunk_text.append(chunk)
+        outputs = [self._tagger.parse(chunk) for chunk in chunk_text]
+        # fugashi strips the last line break of MeCab's output
+        rows = np.fromiter((o.count("\n") + 1 if o else 0 for o in outputs), np.int64,
+                           len(outputs))
+        encoded = [chunk.encode("utf-8") for chunk in chunk_text]
+        data = pa.py_buffer(b"".join(encoded))
+        if not rows.sum():
+            nothing = np.zeros(0, dtype=np.int64)
+            return _Morphemes(nothing, nothing, nothing, nothing, nothing, nothing, data,
+                              nothing, pa.array([], pa.string()))
+        # Arrow's CSV reader turns MeCab's rows of numbers into columns in C++.
         fields = pacsv.read_csv(
-            io.BytesIO(data),
+            io.BytesIO(("\n".join(o for o in outputs if o) + "\n").encode("ascii")),
             read_options=pacsv.ReadOptions(column_names=list(_FIELDS), block_size=1 << 26),
-            parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False,
-                                              escape_char=False, ignore_empty_lines=False),
+            parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={**dict.fromkeys(_FIELDS, pa.string()),
-                              **dict.fromkeys(("pos1", "pos2", "pos3"),
-                                              pa.dictionary(pa.int32(), pa.string()))},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False),
+                column_types=dict.fromkeys(_FIELDS, pa.int64())),
         )
-        space, surface, pos1, pos2, pos3, base = (fields[c].combine_chunks() for c in _FIELDS)
-        rows = np.asarray(rows_of_chunk)
-        doc = np.repeat(np.asarray(doc_of_chunk, dtype=np.int64), rows)
-        chunk_offset = np.repeat(np.asarray(offset_of_chunk, dtype=np.int64), rows)
-        advance = (pc.utf8_length(space).to_numpy().astype(np.int64)
-                   + pc.utf8_length(surface).to_numpy().astype(np.int64))
-        cumulative = np.cumsum(advance)
-        chunk_first = np.repeat(np.cumsum(rows) - rows, rows)
-        before_chunk = np.where(chunk_first > 0, cumulative[chunk_first - 1], 0)
-        end = chunk_offset + cumulative - before_chunk
-        start = end - pc.utf8_length(surface).to_numpy().astype(np.int64)
-        table = pa.table({"doc": doc, "surface": surface, "pos1": pos1, "pos2": pos2,
-                          "pos3": pos3, "base": base, "start": start, "end": end})
-        return table.filter(pc.not_equal(table["pos1"], "空白"))
+        context, cost, status, byte_start, byte_length = (
+            fields[c].to_numpy() for c in _FIELDS)
+        chunk_byte = np.r_[0, np.cumsum([len(b) for b in encoded])[:-1]].astype(np.int64)
+        begin = np.repeat(chunk_byte, rows) + byte_start
+        doc = np.repeat(np.asarray(chunk_doc, dtype=np.int64), rows)
+        # Character offsets: count the UTF-8 lead bytes before each byte offset.
+        chars_before = np.zeros(data.size + 1, dtype=np.int64)
+        np.cumsum((np.frombuffer(data, np.uint8) & 0xC0) != 0x80, out=chars_before[1:])
+        char_shift = np.repeat(np.asarray(chunk_char, np.int64) - chars_before[chunk_byte],
+                               rows)
+
+        m = _Morphemes(doc, context, begin, begin + byte_length, np.zeros(0, np.int64),
+                       np.zeros(0, np.int64), data, np.zeros(0, np.int64),
+                       pa.array([], pa.string()))
+        unknown = np.flatnonzero(status == 1)
+        if len(unknown):
+            m.pos_class = context.copy()
+            m.pos_class[unknown] = self._unknown_classes_of(
+                m.strings(m.begin[unknown], m.finish[unknown]), context[unknown],
+                cost[unknown])
+        classes = self._classes
+        keep = ~classes.blank[m.pos_class]
+        if not keep.all():
+            m.doc, m.pos_class, m.begin, m.finish = (
+                a[keep] for a in (m.doc, m.pos_class, m.begin, m.finish))
+            context, cost, status, char_shift = (
+                a[keep] for a in (context, cost, status, char_shift))
+        m.start = chars_before[m.begin] + char_shift
+        m.end = chars_before[m.finish] + char_shift
+        m.base_rows = np.flatnonzero(classes.base_form[m.pos_class] & (status == 0))
+        if len(m.base_rows):
+            rows_ = m.base_rows
+            m.base_values = self._base_forms(m.strings(m.begin[rows_], m.finish[rows_]),
+                                             context[rows_], cost[rows_])
+        return m
+
+    def _unknown_classes_of(self, words: pa.Array, context: np.ndarray,
+                            cost: np.ndarray) -> np.ndarray:
+        """Class of each unknown word: one per (context id, word cost), which picks one
+        entry of unidic-lite's unknown-word definitions."""
+        packed = (context << 16) | (cost + 32768)
+        keys, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
+        examples = words.take(pa.array(first)).to_pylist()
+        classes = np.array([self._unknown_class(int(key >> 16), int(key & 0xFFFF) - 32768, word)
+                            for key, word in zip(keys.tolist(), examples, strict=True)])
+        return classes[inverse.ravel()]
+
+    def _unknown_class(self, context: int, cost: int, word: str) -> int:
+        found = self._unknown_classes.get((context, cost))
+        if found is not None:
+            return found
+        found = context  # the context's own part of speech if MeCab lists no such entry
+        for line in _entries(word, "unknown").split("\n"):
+            fields = [*line.split("\t"), "", "", ""][:7]
+            if (fields[0] == word and fields[3] == "1" and int(fields[1]) == context
+                    and int(fields[2]) == cost):
+                found = len(self._pos_codes)
+                for name in fields[4:7]:
+                    if name not in self._pos_names:
+                        self._pos_names.append(name)
+                self._pos_codes.append(tuple(self._pos_names.index(f) for f in fields[4:7]))
+                self._classes = _PosClasses.build(self._pos_names,
+                                                  np.asarray(self._pos_codes, np.int32))
+                break
+        self._unknown_classes[(context, cost)] = found
+        return found
+
+    def _base_forms(self, words: pa.Array, context: np.ndarray, cost: np.ndarray) -> pa.Array:
+        """The written base form (orthBase) of each word, given its context id and cost.
+
+        MeCab is not asked for it per morpheme (reading a feature field costs more than the
+        analysis): each distinct (surface, context id, word cost), which picks one dictionary
+        entry, is looked up once in the entries MeCab lists for that surface.
+        """
+        encoded = words.dictionary_encode()
+        packed = ((encoded.indices.to_numpy().astype(np.int64) << 32)
+                  | (context.astype(np.int64) << 16) | (cost + 32768))
+        keys, inverse = np.unique(packed, return_inverse=True)
+        vocabulary = encoded.dictionary.to_pylist()
+        bases = [self._base_form(vocabulary[key >> 32], (key >> 16) & 0xFFFF,
+                                 (key & 0xFFFF) - 32768) for key in keys.tolist()]
+        return pa.array(bases, pa.string()).take(pa.array(inverse.ravel()))
+
+    def _base_form(self, word: str, context: int, cost: int) -> str:
+        key = (word, context, cost)
+        found = self._bases.get(key)
+        if found is None:
+            for line in _entries(word, "bases").split("\n"):
+                # fugashi strips the output's end, and with it an unknown word's empty base
+                surface, entry_context, entry_cost, base = [*line.split("\t"), ""][:4]
+                if surface == word:
+                    self._bases.setdefault((word, int(entry_context), int(entry_cost)),
+                                           base or word)
+            found = self._bases.setdefault(key, word)
+        return found
 
     # -- tokens ---------------------------------------------------------------------------------
 
@@ -241,13 +456,35 @@ class Tokenizer:
             Columns doc (index into ``texts``), position, surface, term, pos, pos_detail,
             char_start, char_end (offsets into the text), is_content, parts.
         """
-        m = self._morpheme_table(texts)
-        n = m.num_rows
-        doc = m["doc"].to_numpy()
-        start = m["start"].to_numpy()
-        end = m["end"].to_numpy()
-        pos1, pos2, pos3 = (m[c].combine_chunks() for c in ("pos1", "pos2", "pos3"))
-        kind = _kinds(pos1, pos2, pos3, m["surface"].combine_chunks())
+        # Batches of about BATCH_CHARS keep the intermediate arrays in cache and memory small.
+        bounds = [0]
+        size = 0
+        for i, text in enumerate(texts):
+            size += len(text)
+            if size >= BATCH_CHARS and i + 1 < len(texts):
+                bounds.append(i + 1)
+                size = 0
+        bounds.append(len(texts))
+        if len(bounds) == 2:
+            return self._tokenize_batch(texts)
+        tables = []
+        for lo, hi in itertools.pairwise(bounds):
+            table = self._tokenize_batch(texts[lo:hi])
+            tables.append(table.set_column(0, "doc", pc.add(table["doc"], lo)))
+        return pa.concat_tables(tables)
+
+    def _tokenize_batch(self, texts: Sequence[str]) -> pa.Table:
+        m = self._analyse(texts)
+        n = len(m.doc)
+        doc, start, end = m.doc, m.start, m.end
+        classes = self._classes
+        kind = classes.kind[m.pos_class]
+        # % and ％ count like counters (15%)
+        symbols = np.flatnonzero(classes.symbol[m.pos_class])
+        if len(symbols):
+            percent = pc.is_in(m.strings(m.begin[symbols], m.finish[symbols]),
+                               pa.array(["%", "％"])).to_numpy(zero_copy_only=False)
+            kind[symbols[percent]] = _COUNTER
         forced = self._forced(texts, doc, start, end)
 
         prev = np.r_[_OTHER, kind[:-1]] if n else kind
@@ -261,7 +498,7 @@ class Tokenizer:
         prev_latin = np.zeros(n, dtype=bool)
         candidates = np.flatnonzero((kind == _NUM) & (prev == _NOUN) & adjacent)
         if len(candidates):
-            before = m["surface"].combine_chunks().take(pa.array(candidates - 1))
+            before = m.strings(m.begin[candidates - 1], m.finish[candidates - 1])
             prev_latin[candidates] = pc.match_substring_regex(
                 before, "^[A-Za-zＡ-Ｚａ-ｚ]+$").to_numpy(zero_copy_only=False)
         joins = adjacent & (
@@ -269,7 +506,6 @@ class Tokenizer:
             | ((kind == _NUM) & prev_latin & (prev == _NOUN))  # G7, F35, P3
             | ((kind == _COUNTER) & (prev == _NUM))
             | (noun_like & prev_noun_run & (prev != _NUM))
-            | ((kind == _NUM) & False)
         )
         # A prefix starts a run only when a noun follows; a lone suffix stays alone.
         joins &= ~((kind == _SUFFIX) & ~prev_noun_run)
@@ -277,59 +513,56 @@ class Tokenizer:
         either = (forced >= 0) | (prev_forced >= 0)
         joins = np.where(either, adjacent & (forced == prev_forced) & (forced >= 0), joins)
 
-        group = np.cumsum(~joins) - 1 if n else np.zeros(0, np.int64)
-        n_groups = int(group[-1]) + 1 if n else 0
-        first = np.flatnonzero(~joins) if n else np.zeros(0, np.int64)
+        first = np.flatnonzero(~joins)
+        n_groups = len(first)
         last = np.r_[first[1:] - 1, n - 1] if n else first
         size = last - first + 1
-
-        surface = m["surface"].combine_chunks()
-        base = m["base"].combine_chunks()
-        use_base = pc.and_(pc.is_in(pos1, pa.array(_BASE_FORM_POS)),
-                           pc.greater(pc.utf8_length(base), 0))
-        single_source = pc.if_else(use_base, base, surface)
-        single_content = pc.and_(
-            pc.is_in(pos1, pa.array(_CONTENT_POS)),
-            pc.invert(pc.is_in(pos2, pa.array(_NOT_CONTENT_DETAIL))),
-        ).to_numpy(zero_copy_only=False)
-
-        first_t = pa.array(first)
         compound = size > 1
         compound_idx = np.flatnonzero(compound)
-        # Strings of compounds are joined only for compounds (a minority of tokens); every
-        # other group takes its morpheme's strings as they are.
+        compound_mask = pa.array(compound)
+
+        # A token's morphemes are adjacent: its surface is one stretch of the text.
+        g_surface = m.strings(m.begin[first], m.finish[last])
+        # parts: only compounds need joining
         members = _ranges(first[compound_idx], size[compound_idx])
         lists = pa.ListArray.from_arrays(
             pa.array(np.r_[0, np.cumsum(size[compound_idx])].astype(np.int32)),
-            surface.take(pa.array(members)))
-        c_surface = pc.binary_join(lists, "")
-        c_parts = pc.binary_join(lists, "|")
-        # position of each group in [single strings..., compound strings...]
-        pick = np.arange(n_groups)
-        pick[compound_idx] = n_groups + np.arange(len(compound_idx))
-        pick_t = pa.array(pick)
-        single_surface = surface.take(first_t)
-        g_surface = pa.concat_arrays([single_surface, c_surface]).take(pick_t)
-        g_parts = pa.concat_arrays([single_surface, c_parts]).take(pick_t)
-        term_arr = pc.utf8_normalize(
-            pa.concat_arrays([single_source.take(first_t), c_surface]).take(pick_t), "NFKC")
-        compound_arr = pa.array(compound)
-        g_pos = pc.if_else(compound_arr, pa.scalar("名詞"), pos1.take(first_t))
+            m.strings(m.begin[members], m.finish[members]))
+        g_parts = pc.replace_with_mask(g_surface, compound_mask, pc.binary_join(lists, "|"))
+        # term source: the base form of a lone verb/adjective/auxiliary, else the surface
+        base_index = np.full(n, -1, dtype=np.int64)
+        base_index[m.base_rows] = np.arange(len(m.base_rows))
+        from_base = base_index[first]
+        from_base[compound] = -1
+        uses_base = from_base >= 0
+        sources = (pc.replace_with_mask(g_surface, pa.array(uses_base),
+                                        m.base_values.take(pa.array(from_base[uses_base])))
+                   if uses_base.any() else g_surface)
+        # Term properties are computed once per distinct term source.
+        sources = sources.dictionary_encode()
+        distinct = pc.utf8_normalize(sources.dictionary, "NFKC")
+        which = sources.indices
+        term_arr = distinct.take(which)
+        length = pc.utf8_length(distinct).to_numpy(zero_copy_only=False)
+        kana = length == 1
+        if kana.any():
+            kana[kana] = pc.match_substring_regex(
+                distinct.filter(pa.array(kana)), _SINGLE_KANA).to_numpy(zero_copy_only=False)
+        excluded = (pc.is_in(distinct, self._stopword_set).to_numpy(zero_copy_only=False)
+                    | kana | (length == 0))
+
+        group_class = m.pos_class[first]
         group_kind = kind[first]
         forced_group = forced[first] >= 0
-        detail = np.where(forced_group, "用語", np.where(group_kind == _NUM, "数詞", "複合"))
-        g_detail = pc.if_else(compound_arr, pa.array(detail, pa.string()), pos2.take(first_t))
-        g_content = np.where(compound, group_kind != _NUM, single_content[first])
+        pos_code = np.where(compound, classes.code("名詞"), classes.pos1[group_class])
+        detail_code = np.where(
+            compound,
+            np.where(forced_group, classes.code("用語"),
+                     np.where(group_kind == _NUM, classes.code("数詞"), classes.code("複合"))),
+            classes.pos2[group_class])
+        g_content = np.where(compound, group_kind != _NUM, classes.content[group_class])
         g_content |= compound & forced_group
-        stop = pc.is_in(term_arr, self._stopword_set).to_numpy(zero_copy_only=False)
-        kana = np.zeros(n_groups, dtype=bool)
-        single_char = np.flatnonzero(pc.utf8_length(term_arr).to_numpy(zero_copy_only=False) == 1)
-        if len(single_char):
-            kana[single_char] = pc.match_substring_regex(
-                term_arr.take(pa.array(single_char)), _SINGLE_KANA).to_numpy(
-                zero_copy_only=False)
-        content = g_content & ~stop & ~kana & (pc.utf8_length(term_arr).to_numpy(
-            zero_copy_only=False) > 0)
+        content = g_content & ~excluded[which.to_numpy()]
 
         g_doc = doc[first]
         doc_first = np.r_[0, np.flatnonzero(g_doc[1:] != g_doc[:-1]) + 1] if n_groups else first
@@ -337,7 +570,9 @@ class Tokenizer:
                                                                               n_groups]))
         return pa.table({
             "doc": g_doc, "position": position,
-            "surface": g_surface, "term": term_arr, "pos": g_pos, "pos_detail": g_detail,
+            "surface": g_surface, "term": term_arr,
+            "pos": classes.names.take(pa.array(pos_code)),
+            "pos_detail": classes.names.take(pa.array(detail_code)),
             "char_start": start[first], "char_end": end[last],
             "is_content": content, "parts": g_parts,
         })
@@ -346,7 +581,7 @@ class Tokenizer:
     def _terms_re(self) -> re.Pattern[str] | None:
         """Listed terms that MeCab splits (a one-morpheme term is one token already)."""
         if self._compiled_terms is False:
-            split = [t for t in self.terms if self._tagger.parse(t).count("\n") > 1]
+            split = [t for t in self.terms if self._node_count(t) > 1]
             variants = sorted({v for t in split for v in (t, unicodedata.normalize("NFKC", t))},
                               key=lambda t: (-len(t), t))
             self._compiled_terms = (
@@ -402,28 +637,6 @@ def _blank_breaks(text: str) -> str:
     if "\t" in text or "\r" in text or "\x00" in text:
         return text.translate(_BLANKS)
     return text.replace("\n", " ")
-
-
-def _kinds(pos1: pa.Array, pos2: pa.Array, pos3: pa.Array, surface: pa.Array) -> np.ndarray:
-    def eq(arr, value):
-        return pc.equal(arr, value).to_numpy(zero_copy_only=False)
-
-    noun, suffix, prefix = eq(pos1, "名詞"), eq(pos1, "接尾辞"), eq(pos1, "接頭辞")
-    number = noun & eq(pos2, "数詞")
-    counter_noun = noun & eq(pos3, "助数詞可能")
-    common = noun & (eq(pos2, "普通名詞") | eq(pos2, "固有名詞")) & ~eq(pos3, "副詞可能")
-    counter_suffix = suffix & eq(pos3, "助数詞")
-    noun_suffix = suffix & eq(pos2, "名詞的")
-    percent = eq(pos1, "補助記号") & pc.is_in(surface, pa.array(["%", "％"])).to_numpy(
-        zero_copy_only=False)
-    kind = np.full(len(pos1), _OTHER, dtype=np.int8)
-    kind[common] = _NOUN
-    kind[noun_suffix] = _SUFFIX
-    kind[prefix] = _PREFIX
-    kind[counter_noun & ~number] = _COUNTER
-    kind[counter_suffix | percent] = _COUNTER
-    kind[number] = _NUM
-    return kind
 
 
 def _chunks(text: str) -> Iterable[tuple[int, str]]:

@@ -189,3 +189,64 @@ def test_an_unwritable_cache_only_costs_speed(tmp_path, seeds_dir, tokenizer):
     cached = tokenize(sections, tokenizer, cache=blocker)
     plain = tokenize(sections, tokenizer)
     __import__("pandas").testing.assert_frame_equal(cached, plain)
+
+
+# --- parts of speech and base forms come from context ids and an entry lookup, not from -----
+# --- MeCab's feature strings: they must agree with the features MeCab prints ----------------
+
+def _reference_morphemes(text):
+    """(surface, pos1, pos2, pos3, base) from fugashi's Tagger and the full UniDic features."""
+    import fugashi
+
+    tagger = _reference_morphemes.__dict__.setdefault("tagger", fugashi.Tagger())
+    rows = []
+    for word in tagger(text.replace("\n", " ")):
+        feature = word.feature
+        if feature.pos1 == "空白":
+            continue
+        pos = [("" if p == "*" else p) for p in (feature.pos1, feature.pos2, feature.pos3)]
+        base = getattr(feature, "orthBase", None) if feature.pos1 in (
+            "動詞", "形容詞", "助動詞") and not word.is_unk else None
+        rows.append((word.surface, *pos, base or word.surface))
+    return rows
+
+
+VARIED = (
+    "石破茂首相は2025年2月7日、ワシントンでトランプ大統領と会談し、ＧＤＰ比2%の防衛費を"
+    "めぐって意見を交わした。かえって問題がこじれたと言われても、行かなくちゃ。"
+    "USスチール買収- 5500億ドル! ﾃｽﾄ ｶﾞｿﾘﾝ ☆★ 𠮷野家 Ωμ Привет ㈱ＡＢＣ 1/2 3.14 "
+    "やっぱりすごかったっす。見ていらっしゃいませ。美しく、静かな夜だった。"
+)
+
+
+def test_parts_of_speech_and_base_forms_agree_with_mecab_features(tokenizer, seeds_dir):
+    texts = [VARIED] + [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
+    for text in texts:
+        ours = [m[:5] for m in tokenizer.morphemes(text)]
+        assert ours == _reference_morphemes(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(
+    "日米会談行っ言わかえしまったでしょうすごいＧＤＰgdp12３%-~!?☆ｶﾞ𠮷Ωя、。 ")), max_size=60))
+def test_parts_of_speech_property(tokenizer, text):
+    assert [m[:5] for m in tokenizer.morphemes(text)] == _reference_morphemes(text)
+
+
+def test_parts_of_speech_agree_on_livedoor_news(shared_dir):
+    import tarfile
+
+    from pipeline.tokenize import Tokenizer
+
+    tokenizer = Tokenizer()  # a fresh one: its base-form and unknown-word lookups start empty
+    taken: dict[str, int] = {}
+    with tarfile.open(shared_dir / "corpora" / "livedoor-news-corpus.tar.gz") as tar:
+        for member in tar:
+            parts = member.name.split("/")
+            if (not member.isfile() or len(parts) != 3 or not parts[2].endswith(".txt")
+                    or parts[2].startswith("LICENSE") or taken.get(parts[1], 0) >= 10):
+                continue
+            taken[parts[1]] = taken.get(parts[1], 0) + 1
+            text = tar.extractfile(member).read().decode("utf-8")
+            assert [m[:5] for m in tokenizer.morphemes(text)] == _reference_morphemes(text)
+    assert sum(taken.values()) == 90
