@@ -43,6 +43,7 @@ import io
 import itertools
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -68,7 +69,9 @@ TOKEN_COLUMNS = [
 # Bumped whenever the token output for the same text and options changes (cache key).
 TOKENIZER_VERSION = "2"
 # Texts are tokenised in batches of about this many characters.
-BATCH_CHARS = 250_000
+BATCH_CHARS = 1_000_000
+# Fewer characters than this are not worth starting worker processes for.
+MIN_PARALLEL_CHARS = 200_000
 # MeCab's input buffer must hold a whole text in bytes; longer texts are cut at sentence ends.
 MAX_CHUNK_CHARS = 20_000
 _RC_FORMAT = (
@@ -79,9 +82,10 @@ _RC_FORMAT = (
     "unk-format-jtopics = %phl\\t%c\\t%s\\t%ps\\t%pl\\n\n"
     "bos-format-jtopics = \n"
     "eos-format-jtopics = \n"
-    # Every dictionary entry of a string (with -a), to look up written base forms ...
-    "node-format-jtopics-bases = %m\\t%phl\\t%c\\t%f[10]\\n\n"
-    "unk-format-jtopics-bases = %m\\t%phl\\t%c\\t\\n\n"
+    # Written base forms of the words of a plain parse of words side by side, and of every
+    # dictionary entry of a word (with -a) ...
+    "node-format-jtopics-bases = %m\\t%phl\\t%c\\t%s\\t%f[10]\\n\n"
+    "unk-format-jtopics-bases = %m\\t%phl\\t%c\\t%s\\t\\n\n"
     "bos-format-jtopics-bases = \n"
     "eos-format-jtopics-bases = \n"
     # ... and the parts of speech of unknown words.
@@ -121,12 +125,14 @@ def _rc_file() -> str:
     return path
 
 
-@lru_cache(maxsize=2)
-def _entry_tagger(kind: str) -> Any:
+@lru_cache(maxsize=3)
+def _entry_tagger(kind: str, all_entries: bool = True) -> Any:
     import fugashi
     import unidic_lite
 
-    return fugashi.GenericTagger(f"-r {_rc_file()} -d {unidic_lite.DICDIR} -O jtopics-{kind} -a")
+    options = f"-b {MAX_CHUNK_CHARS * 4 + 1024}" + (" -a" if all_entries else "")
+    return fugashi.GenericTagger(
+        f"-r {_rc_file()} -d {unidic_lite.DICDIR} -O jtopics-{kind} {options}")
 
 
 def _entries(word: str, kind: str) -> str:
@@ -218,24 +224,70 @@ class _Morphemes:
         return chosen.cast(pa.string()) if large else chosen
 
 
-@lru_cache(maxsize=1)
-def _context_features() -> tuple[tuple[str, ...], np.ndarray]:
-    """Names of parts of speech, and per left context id the codes of its pos1..pos3."""
-    import unidic_lite
+class _PartsOfSpeech:
+    """The classes of parts of speech met so far in this process (they depend only on the
+    dictionary): every left context id of unidic-lite's left-id.def, then one class per
+    kind of unknown word, added when first met."""
 
-    names: dict[str, int] = {}
-    ids, codes = [], []
-    for line in (Path(unidic_lite.DICDIR) / "left-id.def").read_text("utf-8").splitlines():
-        ident, _, feature = line.partition(" ")
-        # MeCab's %f[i] prints an unset field (*) as nothing: so do we
-        fields = [f.replace("*", "") for f in [*feature.split(","), "", "", ""][:3]]
-        ids.append(int(ident))
-        codes.append([names.setdefault(f, len(names)) for f in fields])
-    table = np.zeros((max(ids) + 1, 3), dtype=np.int32)
-    table[ids] = codes
-    for name in ("名詞", "複合", "数詞", "用語"):  # what tokens of several morphemes are
-        names.setdefault(name, len(names))
-    return tuple(names), table
+    def __init__(self) -> None:
+        self._names: list[str] | None = None
+        self._codes: list[tuple[int, ...]] = []
+        self._unknown: dict[tuple[int, int], int] = {}
+        self._classes: _PosClasses | None = None
+
+    @property
+    def classes(self) -> _PosClasses:
+        if self._classes is None:
+            self._load()
+        assert self._classes is not None
+        return self._classes
+
+    def _load(self) -> None:
+        import unidic_lite
+
+        names: dict[str, int] = {}
+        ids, codes = [], []
+        left_ids = Path(unidic_lite.DICDIR) / "left-id.def"
+        for line in left_ids.read_text("utf-8").splitlines():
+            ident, _, feature = line.partition(" ")
+            # MeCab's %f[i] prints an unset field (*) as nothing: so do we
+            fields = [f.replace("*", "") for f in [*feature.split(","), "", "", ""][:3]]
+            ids.append(int(ident))
+            codes.append([names.setdefault(f, len(names)) for f in fields])
+        table = np.zeros((max(ids) + 1, 3), dtype=np.int32)
+        table[ids] = codes
+        for name in ("名詞", "複合", "数詞", "用語"):  # what tokens of several morphemes are
+            names.setdefault(name, len(names))
+        self._names = list(names)
+        self._codes = [tuple(row) for row in table.tolist()]
+        self._classes = _PosClasses.build(self._names, table)
+
+    def unknown_class(self, context: int, cost: int, word: str) -> int:
+        """Class of the unknown word ``word`` with this context id and word cost (which pick
+        one entry of the unknown-word definitions), looked up in MeCab's entries for it."""
+        found = self._unknown.get((context, cost))
+        if found is not None:
+            return found
+        self.classes  # noqa: B018 (loads the context classes first)
+        assert self._names is not None
+        found = context  # the context's own part of speech if MeCab lists no such entry
+        for line in _entries(word, "unknown").split("\n"):
+            fields = [*line.split("\t"), "", "", ""][:7]
+            if (fields[0] == word and fields[3] == "1" and int(fields[1]) == context
+                    and int(fields[2]) == cost):
+                found = len(self._codes)
+                for name in fields[4:7]:
+                    if name not in self._names:
+                        self._names.append(name)
+                self._codes.append(tuple(self._names.index(f) for f in fields[4:7]))
+                self._classes = _PosClasses.build(self._names,
+                                                  np.asarray(self._codes, np.int32))
+                break
+        self._unknown[(context, cost)] = found
+        return found
+
+
+_POS = _PartsOfSpeech()
 
 
 class Tokenizer:
@@ -262,11 +314,6 @@ class Tokenizer:
         # (surface, context id, word cost) -> written base form; these three pick one
         # dictionary entry.
         self._bases: dict[tuple[str, int, int], str] = {}
-        names, codes = _context_features()
-        self._pos_names = list(names)
-        self._pos_codes = [tuple(row) for row in codes.tolist()]
-        self._unknown_classes: dict[tuple[int, int], int] = {}
-        self._classes = _PosClasses.build(self._pos_names, codes)
         self.terms = tuple(sorted({t.strip() for t in terms if len(t.strip()) > 1}))
         self._compiled_terms: re.Pattern[str] | bool | None = False
         self._stopword_set = pa.array(sorted(self.stopwords), type=pa.string())
@@ -304,7 +351,7 @@ class Tokenizer:
         mask = np.zeros(len(m.doc), dtype=bool)
         mask[m.base_rows] = True
         base = pc.replace_with_mask(surface, pa.array(mask), m.base_values)
-        classes = self._classes
+        classes = _POS.classes
         pos = [classes.names.take(pa.array(codes[m.pos_class])).to_pylist()
                for codes in (classes.pos1, classes.pos2, classes.pos3)]
         return list(zip(surface.to_pylist(), *pos, base.to_pylist(), m.start.tolist(),
@@ -358,7 +405,7 @@ class Tokenizer:
             m.pos_class[unknown] = self._unknown_classes_of(
                 m.strings(m.begin[unknown], m.finish[unknown]), context[unknown],
                 cost[unknown])
-        classes = self._classes
+        classes = _POS.classes
         keep = ~classes.blank[m.pos_class]
         if not keep.all():
             m.doc, m.pos_class, m.begin, m.finish = (
@@ -381,29 +428,9 @@ class Tokenizer:
         packed = (context << 16) | (cost + 32768)
         keys, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
         examples = words.take(pa.array(first)).to_pylist()
-        classes = np.array([self._unknown_class(int(key >> 16), int(key & 0xFFFF) - 32768, word)
+        classes = np.array([_POS.unknown_class(int(key >> 16), int(key & 0xFFFF) - 32768, word)
                             for key, word in zip(keys.tolist(), examples, strict=True)])
         return classes[inverse.ravel()]
-
-    def _unknown_class(self, context: int, cost: int, word: str) -> int:
-        found = self._unknown_classes.get((context, cost))
-        if found is not None:
-            return found
-        found = context  # the context's own part of speech if MeCab lists no such entry
-        for line in _entries(word, "unknown").split("\n"):
-            fields = [*line.split("\t"), "", "", ""][:7]
-            if (fields[0] == word and fields[3] == "1" and int(fields[1]) == context
-                    and int(fields[2]) == cost):
-                found = len(self._pos_codes)
-                for name in fields[4:7]:
-                    if name not in self._pos_names:
-                        self._pos_names.append(name)
-                self._pos_codes.append(tuple(self._pos_names.index(f) for f in fields[4:7]))
-                self._classes = _PosClasses.build(self._pos_names,
-                                                  np.asarray(self._pos_codes, np.int32))
-                break
-        self._unknown_classes[(context, cost)] = found
-        return found
 
     def _base_forms(self, words: pa.Array, context: np.ndarray, cost: np.ndarray) -> pa.Array:
         """The written base form (orthBase) of each word, given its context id and cost.
@@ -417,22 +444,38 @@ class Tokenizer:
                   | (context.astype(np.int64) << 16) | (cost + 32768))
         keys, inverse = np.unique(packed, return_inverse=True)
         vocabulary = encoded.dictionary.to_pylist()
-        bases = [self._base_form(vocabulary[key >> 32], (key >> 16) & 0xFFFF,
-                                 (key & 0xFFFF) - 32768) for key in keys.tolist()]
+        wanted = [(vocabulary[key >> 32], (key >> 16) & 0xFFFF, (key & 0xFFFF) - 32768)
+                  for key in keys.tolist()]
+        missing = [key for key in wanted if key not in self._bases]
+        if missing:
+            # Words parsed side by side mostly come out as themselves; the others are found
+            # among all the entries MeCab lists for them (-a).
+            self._remember_bases({word for word, _, _ in missing}, all_entries=False)
+            left = {word for word, context, cost in missing
+                    if (word, context, cost) not in self._bases}
+            if left:
+                self._remember_bases(left, all_entries=True)
+        found = self._bases.get
+        bases = [found(key, key[0]) for key in wanted]
         return pa.array(bases, pa.string()).take(pa.array(inverse.ravel()))
 
-    def _base_form(self, word: str, context: int, cost: int) -> str:
-        key = (word, context, cost)
-        found = self._bases.get(key)
-        if found is None:
-            for line in _entries(word, "bases").split("\n"):
+    def _remember_bases(self, words: set[str], all_entries: bool) -> None:
+        """Remember the base form of every dictionary entry MeCab finds in ``words`` parsed
+        side by side (any entry it prints is a fact about the dictionary)."""
+        tagger = _entry_tagger("bases", all_entries)
+        batch: list[str] = []
+        size = 0
+        for word in [*sorted(words), None]:
+            if word is not None and size + len(word) < MAX_CHUNK_CHARS:
+                batch.append(word)
+                size += len(word) + 1
+                continue
+            for line in tagger.parse(" ".join(batch)).split("\n"):
                 # fugashi strips the output's end, and with it an unknown word's empty base
-                surface, entry_context, entry_cost, base = [*line.split("\t"), ""][:4]
-                if surface == word:
-                    self._bases.setdefault((word, int(entry_context), int(entry_cost)),
-                                           base or word)
-            found = self._bases.setdefault(key, word)
-        return found
+                surface, context, cost, status, base = [*line.split("\t"), "", "", "", ""][:5]
+                if status == "0":
+                    self._bases.setdefault((surface, int(context), int(cost)), base or surface)
+            batch, size = ([word], len(word) + 1) if word is not None else ([], 0)
 
     # -- tokens ---------------------------------------------------------------------------------
 
@@ -477,7 +520,7 @@ class Tokenizer:
         m = self._analyse(texts)
         n = len(m.doc)
         doc, start, end = m.doc, m.start, m.end
-        classes = self._classes
+        classes = _POS.classes
         kind = classes.kind[m.pos_class]
         # % and ％ count like counters (15%)
         symbols = np.flatnonzero(classes.symbol[m.pos_class])
@@ -794,24 +837,50 @@ def _init_worker(stopwords: frozenset[str], terms: tuple[str, ...]) -> None:
     _WORKER = Tokenizer(stopwords, terms)
 
 
-def _tokenize_batch(texts: list[str]) -> pa.Table:
+def _tokenize_to_file(job: tuple[list[str], str]) -> str:
+    # Tokens go back as an Arrow file that the parent memory-maps: far cheaper than pickling
+    # hundreds of megabytes through a pipe.
+    texts, path = job
     assert _WORKER is not None
-    return _WORKER.tokenize_texts(texts)
+    table = _WORKER.tokenize_texts(texts)
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return path
+
+
+def _exchange_folder(n_chars: int) -> str | None:
+    """Shared memory when it has room for the tokens (about 40 bytes a character), else the
+    temporary folder."""
+    shm = "/dev/shm"
+    with contextlib.suppress(OSError):
+        if os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 100 * n_chars:
+            return shm
+    return None
 
 
 def tokenize_many(texts: Sequence[str], tokenizer: Tokenizer, workers: int = 1) -> pa.Table:
     """:meth:`Tokenizer.tokenize_texts` over a process pool; identical output for any
-    ``workers``."""
-    if workers <= 1 or len(texts) < 2:
+    ``workers``. Inputs under MIN_PARALLEL_CHARS are tokenised here: a pool would cost more
+    than it saves."""
+    n_chars = sum(map(len, texts))
+    if workers <= 1 or len(texts) < 2 or n_chars < MIN_PARALLEL_CHARS:
         return tokenizer.tokenize_texts(texts)
     ranges = chunk_ranges(len(texts), workers * 4, weights=[len(t) for t in texts])
-    results = map_in_order(_tokenize_batch, [list(texts[a:b]) for a, b in ranges], workers,
-                           initializer=_init_worker,
-                           initargs=(tokenizer.stopwords, tokenizer.terms))
-    tables = []
-    for (a, _b), table in zip(ranges, results, strict=True):
-        doc = pc.add(table["doc"], pa.scalar(a, pa.int64()))
-        tables.append(table.set_column(0, "doc", doc))
+    folder = tempfile.mkdtemp(prefix="jtopics-tokens-", dir=_exchange_folder(n_chars))
+    try:
+        paths = map_in_order(
+            _tokenize_to_file,
+            [(list(texts[a:b]), os.path.join(folder, f"{i}.arrow"))
+             for i, (a, b) in enumerate(ranges)],
+            workers, initializer=_init_worker, initargs=(tokenizer.stopwords, tokenizer.terms))
+        tables = []
+        for (a, _b), path in zip(ranges, paths, strict=True):
+            # the mapping outlives the file, which is removed below
+            table = pa.ipc.open_file(pa.memory_map(path)).read_all()
+            doc = pc.add(table["doc"], pa.scalar(a, pa.int64()))
+            tables.append(table.set_column(0, "doc", doc))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return pa.concat_tables(tables)
 
 
