@@ -2,9 +2,19 @@
 
 Speed: each text is parsed with one MeCab call (line breaks and tabs become spaces of the same
 length, so offsets hold) and an output format, defined in an rc file and selected with ``-O``
-(unidic-lite's dicrc overrides ``-F``), that prints only the needed fields. The output of a
-whole batch of texts is then turned into columns with pyarrow and numpy, so no Python object is
-made per MeCab node; only compounds are assembled in Python.
+(unidic-lite's dicrc overrides ``-F``), that prints numbers only: the left context id, the word
+cost, the unknown-word flag and the byte span. Reading any feature field (``%f[i]``) would cost
+MeCab more than the analysis itself. What the fields would have said comes from elsewhere:
+
+* parts of speech from the context id (unidic-lite's left-id.def starts with pos1..pos3), and for
+  unknown words from their (context id, cost), looked up once per process;
+* written base forms of verbs, adjectives and auxiliaries from their (surface, context id, cost),
+  which picks one dictionary entry, looked up once per tokenizer in a batched parse;
+* surfaces and character offsets from the text's own UTF-8 bytes.
+
+The output of a whole batch of texts is turned into columns with pyarrow and numpy, so no Python
+object is made per MeCab node. Tests check the parts of speech and base forms against MeCab's
+full feature output.
 
 Terms, the normalised forms used for modelling:
 
@@ -82,17 +92,13 @@ _RC_FORMAT = (
     "unk-format-jtopics = %phl\\t%c\\t%s\\t%ps\\t%pl\\n\n"
     "bos-format-jtopics = \n"
     "eos-format-jtopics = \n"
-    # Written base forms of the words of a plain parse of words side by side, and of every
-    # dictionary entry of a word (with -a) ...
-    "node-format-jtopics-bases = %m\\t%phl\\t%c\\t%s\\t%f[10]\\n\n"
-    "unk-format-jtopics-bases = %m\\t%phl\\t%c\\t%s\\t\\n\n"
-    "bos-format-jtopics-bases = \n"
-    "eos-format-jtopics-bases = \n"
-    # ... and the parts of speech of unknown words.
-    "node-format-jtopics-unknown = %m\\t%phl\\t%c\\t%s\\t%f[0]\\t%f[1]\\t%f[2]\\n\n"
-    "unk-format-jtopics-unknown = %m\\t%phl\\t%c\\t%s\\t%f[0]\\t%f[1]\\t%f[2]\\n\n"
-    "bos-format-jtopics-unknown = \n"
-    "eos-format-jtopics-unknown = \n"
+    # Every dictionary entry MeCab finds in a string (with -a): written base form and parts of
+    # speech, looked up once per entry.
+    # (The closing dot keeps the last line whole: fugashi strips the output's end.)
+    "node-format-jtopics-entries = %m\\t%phl\\t%c\\t%s\\t%f[10]\\t%f[0]\\t%f[1]\\t%f[2]\\t.\\n\n"
+    "unk-format-jtopics-entries = %m\\t%phl\\t%c\\t%s\\t\\t%f[0]\\t%f[1]\\t%f[2]\\t.\\n\n"
+    "bos-format-jtopics-entries = \n"
+    "eos-format-jtopics-entries = \n"
 )
 _FIELDS = ("context", "cost", "status", "byte_start", "byte_length")
 _CONTENT_POS = ["名詞", "動詞", "形容詞", "形状詞"]
@@ -125,20 +131,35 @@ def _rc_file() -> str:
     return path
 
 
-@lru_cache(maxsize=3)
-def _entry_tagger(kind: str, all_entries: bool = True) -> Any:
+@lru_cache(maxsize=1)
+def _entry_tagger() -> Any:
+    # One per process, kept: fugashi never unmaps a tagger's dictionary, and every mapping's
+    # touched pages count in the process's resident size.
     import fugashi
     import unidic_lite
 
-    options = f"-b {MAX_CHUNK_CHARS * 4 + 1024}" + (" -a" if all_entries else "")
-    return fugashi.GenericTagger(
-        f"-r {_rc_file()} -d {unidic_lite.DICDIR} -O jtopics-{kind} {options}")
+    return fugashi.GenericTagger(f"-r {_rc_file()} -d {unidic_lite.DICDIR} -O jtopics-entries "
+                                 f"-a -b {MAX_CHUNK_CHARS * 4 + 1024}")
 
 
-def _entries(word: str, kind: str) -> str:
-    """MeCab's line for every dictionary entry found in ``word`` (``-a``), in the format
-    ``jtopics-{kind}``."""
-    return _entry_tagger(kind).parse(word)
+_ENTRY_FIELDS = ("surface", "context", "cost", "status", "base", "pos1", "pos2", "pos3", "end")
+
+
+def _entries(texts: Sequence[str]) -> pa.Table:
+    """Every dictionary and unknown-word entry MeCab finds in each text (``-a``): surface,
+    context id, word cost, status (1: unknown), written base form, pos1, pos2, pos3."""
+    tagger = _entry_tagger()
+    output = "\n".join(filter(None, (tagger.parse(text) for text in texts))) + "\n"
+    return pacsv.read_csv(
+        io.BytesIO(output.encode("utf-8")),
+        read_options=pacsv.ReadOptions(column_names=list(_ENTRY_FIELDS), block_size=1 << 26),
+        parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types={**dict.fromkeys(_ENTRY_FIELDS, pa.string()),
+                          "context": pa.int64(), "cost": pa.int64(), "status": pa.int64()},
+            strings_can_be_null=False, quoted_strings_can_be_null=False,
+            include_columns=list(_ENTRY_FIELDS[:-1])),
+    )
 
 
 def dictionary_version() -> str:
@@ -271,15 +292,15 @@ class _PartsOfSpeech:
         self.classes  # noqa: B018 (loads the context classes first)
         assert self._names is not None
         found = context  # the context's own part of speech if MeCab lists no such entry
-        for line in _entries(word, "unknown").split("\n"):
-            fields = [*line.split("\t"), "", "", ""][:7]
-            if (fields[0] == word and fields[3] == "1" and int(fields[1]) == context
-                    and int(fields[2]) == cost):
+        for entry in _entries([word]).to_pylist():
+            if (entry["surface"] == word and entry["status"] == 1
+                    and entry["context"] == context and entry["cost"] == cost):
                 found = len(self._codes)
-                for name in fields[4:7]:
+                pos = (entry["pos1"], entry["pos2"], entry["pos3"])
+                for name in pos:
                     if name not in self._names:
                         self._names.append(name)
-                self._codes.append(tuple(self._names.index(f) for f in fields[4:7]))
+                self._codes.append(tuple(self._names.index(f) for f in pos))
                 self._classes = _PosClasses.build(self._names,
                                                   np.asarray(self._codes, np.int32))
                 break
@@ -448,34 +469,33 @@ class Tokenizer:
                   for key in keys.tolist()]
         missing = [key for key in wanted if key not in self._bases]
         if missing:
-            # Words parsed side by side mostly come out as themselves; the others are found
-            # among all the entries MeCab lists for them (-a).
-            self._remember_bases({word for word, _, _ in missing}, all_entries=False)
-            left = {word for word, context, cost in missing
-                    if (word, context, cost) not in self._bases}
-            if left:
-                self._remember_bases(left, all_entries=True)
+            self._remember_bases({word for word, _, _ in missing})
         found = self._bases.get
         bases = [found(key, key[0]) for key in wanted]
         return pa.array(bases, pa.string()).take(pa.array(inverse.ravel()))
 
-    def _remember_bases(self, words: set[str], all_entries: bool) -> None:
-        """Remember the base form of every dictionary entry MeCab finds in ``words`` parsed
-        side by side (any entry it prints is a fact about the dictionary)."""
-        tagger = _entry_tagger("bases", all_entries)
+    def _remember_bases(self, words: set[str]) -> None:
+        """Remember the base form of every dictionary entry MeCab lists for ``words`` (parsed
+        side by side with -a: any entry it prints is a fact about the dictionary)."""
+        texts: list[str] = []
         batch: list[str] = []
         size = 0
-        for word in [*sorted(words), None]:
-            if word is not None and size + len(word) < MAX_CHUNK_CHARS:
-                batch.append(word)
-                size += len(word) + 1
-                continue
-            for line in tagger.parse(" ".join(batch)).split("\n"):
-                # fugashi strips the output's end, and with it an unknown word's empty base
-                surface, context, cost, status, base = [*line.split("\t"), "", "", "", ""][:5]
-                if status == "0":
-                    self._bases.setdefault((surface, int(context), int(cost)), base or surface)
-            batch, size = ([word], len(word) + 1) if word is not None else ([], 0)
+        for word in sorted(words):
+            if size + len(word) >= MAX_CHUNK_CHARS // 4 and batch:
+                texts.append(" ".join(batch))
+                batch, size = [], 0
+            batch.append(word)
+            size += len(word) + 1
+        texts.append(" ".join(batch))
+        entries = _entries(texts).filter(pc.equal(pc.field("status"), 0))
+        entries = entries.group_by(["surface", "context", "cost"], use_threads=False).aggregate(
+            [("base", "first")])
+        base = pc.if_else(pc.equal(entries["base_first"], ""), entries["surface"],
+                          entries["base_first"])
+        for surface, context, cost, written in zip(
+                entries["surface"].to_pylist(), entries["context"].to_pylist(),
+                entries["cost"].to_pylist(), base.to_pylist(), strict=True):
+            self._bases.setdefault((surface, context, cost), written)
 
     # -- tokens ---------------------------------------------------------------------------------
 
