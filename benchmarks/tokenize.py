@@ -4,7 +4,10 @@ Run: .venv/bin/python benchmarks/tokenize.py [--limit N] [--repeat 3]
 (Janome and SudachiPy come with `pip install -e '.[bench]'`; missing ones are skipped.)
 
 Every method tokenises the same texts in the same run; figures are the best of --repeat runs
-(Janome and SudachiPy, being slow, run once on a subset and are reported as rates).
+(Janome and SudachiPy, being slow, run once on a subset and are reported as rates). Ours is
+timed twice: as in the first run in a process, which looks up the written base forms of the
+verbs and adjectives it meets (facts about the dictionary, remembered for the life of the
+process), and as in a later run, which finds them remembered.
 """
 
 from __future__ import annotations
@@ -24,7 +27,12 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
+import pipeline.tokenize as tokenize_module  # noqa: E402
 from pipeline.tokenize import Tokenizer, tokenize_cached, tokenize_many  # noqa: E402
+
+COLD = "jtopics, 1 process, base forms not yet looked up"
+WARM = "jtopics, 1 process, base forms remembered"
+TWO = "jtopics, 2 processes"
 
 _spec = importlib.util.spec_from_file_location("_corpus", _HERE / "_corpus.py")
 _corpus = importlib.util.module_from_spec(_spec)
@@ -69,14 +77,25 @@ def run(texts: list[str], label: str, repeat: int, slow_subset: int) -> None:
     seconds, tokens = best_of(repeat, parse_only)
     rows.append(("fugashi tagger.parse(text) (MeCab's own speed)", seconds, tokens, n_chars))
     ours.tokenize_texts(texts[:10])  # warm-up: Arrow kernels, regexes
-    # A new Tokenizer every time: its look-ups of base forms start empty, as in a new run.
+
+    def new_process_state() -> Tokenizer:
+        # What a new process starts with: no base form looked up yet (the MeCab taggers are
+        # kept, as the bare loop keeps its Tagger).
+        tokenize_module._BASES.clear()
+        return Tokenizer()
+
+    seconds, tokens = best_of(repeat, lambda tok: tok.tokenize_texts(texts).num_rows,
+                              setup=new_process_state)
+    rows.append((COLD, seconds, tokens, n_chars))
+    ours.tokenize_texts(texts)  # base forms looked up: the state of a process that has run
     seconds, tokens = best_of(repeat, lambda tok: tok.tokenize_texts(texts).num_rows,
                               setup=Tokenizer)
-    rows.append(("jtopics, 1 process", seconds, tokens, n_chars))
+    rows.append((WARM, seconds, tokens, n_chars))
+    # Worker processes are new every time: they look base forms up again.
     seconds, tokens = best_of(repeat,
                               lambda tok: tokenize_many(texts, tok, workers=2).num_rows,
-                              setup=Tokenizer)
-    rows.append(("jtopics, 2 processes", seconds, tokens, n_chars))
+                              setup=new_process_state)
+    rows.append((TWO, seconds, tokens, n_chars))
 
     subset = texts[:slow_subset]
     sub_chars = sum(map(len, subset))
@@ -114,11 +133,12 @@ def run(texts: list[str], label: str, repeat: int, slow_subset: int) -> None:
         rate[name] = chars / seconds
         print(f"| {name} | {seconds:.2f} | {chars / seconds / 1e6:.3f} | "
               f"{tokens / seconds / 1e3:.0f} |")
-    one = rate["jtopics, 1 process"]
-    print(f"\nours / bare loop: {one / rate[rows[0][0]]:.2f}x (target >= 2.0)")
-    print(f"ours / tagger.parse: {one / rate[rows[1][0]]:.2f}x (target >= 0.7)")
-    print(f"2 processes / 1 process: {rate['jtopics, 2 processes'] / one:.2f}x "
-          f"(target >= 1.7)")
+    print()
+    for name in (COLD, WARM):
+        print(f"{name}: {rate[name] / rate[rows[0][0]]:.2f}x the bare loop (target >= 2.0), "
+              f"{rate[name] / rate[rows[1][0]]:.2f}x tagger.parse (target >= 0.7)")
+    print(f"2 processes / 1 process (both looking base forms up): "
+          f"{rate[TWO] / rate[COLD]:.2f}x (target >= 1.7)")
 
 
 def cached_rerun(repeat: int) -> None:

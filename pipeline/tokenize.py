@@ -55,6 +55,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -131,15 +132,31 @@ def _rc_file() -> str:
     return path
 
 
-@lru_cache(maxsize=1)
-def _entry_tagger() -> Any:
-    # One per process, kept: fugashi never unmaps a tagger's dictionary, and every mapping's
-    # touched pages count in the process's resident size.
-    import fugashi
-    import unidic_lite
+_TAGGERS = threading.local()
 
-    return fugashi.GenericTagger(f"-r {_rc_file()} -d {unidic_lite.DICDIR} -O jtopics-entries "
-                                 f"-a -b {MAX_CHUNK_CHARS * 4 + 1024}")
+
+def _tagger(name: str, options: str) -> Any:
+    """The MeCab tagger printing format ``name``, one per thread (MeCab's taggers are not
+    thread-safe) and kept for the thread's life, shared by every Tokenizer: fugashi never
+    unmaps a tagger's dictionary, and each mapping's touched pages count as resident."""
+    tagger = getattr(_TAGGERS, name, None)
+    if tagger is None:
+        import fugashi
+        import unidic_lite
+
+        tagger = fugashi.GenericTagger(
+            f"-r {_rc_file()} -d {unidic_lite.DICDIR} -O {name} "
+            f"-b {MAX_CHUNK_CHARS * 4 + 1024} {options}")
+        setattr(_TAGGERS, name, tagger)
+    return tagger
+
+
+def _main_tagger() -> Any:
+    return _tagger("jtopics", "")
+
+
+def _entry_tagger() -> Any:
+    return _tagger("jtopics-entries", "-a")
 
 
 _ENTRY_FIELDS = ("surface", "context", "cost", "status", "base", "pos1", "pos2", "pos3", "end")
@@ -255,6 +272,7 @@ class _PartsOfSpeech:
         self._codes: list[tuple[int, ...]] = []
         self._unknown: dict[tuple[int, int], int] = {}
         self._classes: _PosClasses | None = None
+        self._lock = threading.Lock()
 
     @property
     def classes(self) -> _PosClasses:
@@ -289,6 +307,13 @@ class _PartsOfSpeech:
         found = self._unknown.get((context, cost))
         if found is not None:
             return found
+        with self._lock:
+            return self._add_unknown(context, cost, word)
+
+    def _add_unknown(self, context: int, cost: int, word: str) -> int:
+        found = self._unknown.get((context, cost))
+        if found is not None:
+            return found
         self.classes  # noqa: B018 (loads the context classes first)
         assert self._names is not None
         found = context  # the context's own part of speech if MeCab lists no such entry
@@ -309,6 +334,9 @@ class _PartsOfSpeech:
 
 
 _POS = _PartsOfSpeech()
+# (surface, context id, word cost), which pick one dictionary entry -> its written base form:
+# facts about the dictionary, remembered for the life of the process.
+_BASES: dict[tuple[str, int, int], str] = {}
 
 
 class Tokenizer:
@@ -324,17 +352,8 @@ class Tokenizer:
 
     def __init__(self, stopwords: frozenset[str] | None = None,
                  terms: Iterable[str] = ()) -> None:
-        import fugashi
-        import unidic_lite
-
         self.stopwords = load_wordlist(DEFAULT_STOPWORDS) if stopwords is None else stopwords
-        buffer_bytes = MAX_CHUNK_CHARS * 4 + 1024
-        self._tagger = fugashi.GenericTagger(
-            f"-r {_rc_file()} -d {unidic_lite.DICDIR} -O jtopics -b {buffer_bytes}"
-        )
-        # (surface, context id, word cost) -> written base form; these three pick one
-        # dictionary entry.
-        self._bases: dict[tuple[str, int, int], str] = {}
+        self._tagger = _main_tagger()
         self.terms = tuple(sorted({t.strip() for t in terms if len(t.strip()) > 1}))
         self._compiled_terms: re.Pattern[str] | bool | None = False
         self._stopword_set = pa.array(sorted(self.stopwords), type=pa.string())
@@ -467,10 +486,10 @@ class Tokenizer:
         vocabulary = encoded.dictionary.to_pylist()
         wanted = [(vocabulary[key >> 32], (key >> 16) & 0xFFFF, (key & 0xFFFF) - 32768)
                   for key in keys.tolist()]
-        missing = [key for key in wanted if key not in self._bases]
+        missing = [key for key in wanted if key not in _BASES]
         if missing:
             self._remember_bases({word for word, _, _ in missing})
-        found = self._bases.get
+        found = _BASES.get
         bases = [found(key, key[0]) for key in wanted]
         return pa.array(bases, pa.string()).take(pa.array(inverse.ravel()))
 
@@ -495,7 +514,7 @@ class Tokenizer:
         for surface, context, cost, written in zip(
                 entries["surface"].to_pylist(), entries["context"].to_pylist(),
                 entries["cost"].to_pylist(), base.to_pylist(), strict=True):
-            self._bases.setdefault((surface, context, cost), written)
+            _BASES.setdefault((surface, context, cost), written)
 
     # -- tokens ---------------------------------------------------------------------------------
 

@@ -233,12 +233,14 @@ def test_parts_of_speech_property(tokenizer, text):
     assert [m[:5] for m in tokenizer.morphemes(text)] == _reference_morphemes(text)
 
 
-def test_parts_of_speech_agree_on_livedoor_news(shared_dir):
+def test_parts_of_speech_agree_on_livedoor_news(shared_dir, monkeypatch):
     import tarfile
 
-    from pipeline.tokenize import Tokenizer
+    import pipeline.tokenize as tokenize_module
 
-    tokenizer = Tokenizer()  # a fresh one: its base-form and unknown-word lookups start empty
+    # as in a new process: no base form looked up yet
+    monkeypatch.setattr(tokenize_module, "_BASES", {})
+    tokenizer = tokenize_module.Tokenizer()
     taken: dict[str, int] = {}
     with tarfile.open(shared_dir / "corpora" / "livedoor-news-corpus.tar.gz") as tar:
         for member in tar:
@@ -250,3 +252,16 @@ def test_parts_of_speech_agree_on_livedoor_news(shared_dir):
             text = tar.extractfile(member).read().decode("utf-8")
             assert [m[:5] for m in tokenizer.morphemes(text)] == _reference_morphemes(text)
     assert sum(taken.values()) == 90
+
+
+def test_tokenizers_in_threads_give_the_serial_tokens(seeds_dir):
+    # MeCab's taggers are not thread-safe: each thread must get its own.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.tokenize import Tokenizer
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))] * 4
+    serial = [Tokenizer().tokenize_texts([t]) for t in texts]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(lambda t: Tokenizer().tokenize_texts([t]), texts))
+    assert all(a.equals(b) for a, b in zip(serial, threaded, strict=True))
