@@ -34,3 +34,26 @@ def tokenizer():
     from pipeline.tokenize import Tokenizer
 
     return Tokenizer()
+
+
+@pytest.fixture(scope="session")
+def livedoor_sample(shared_dir):
+    """``sample(per_category)``: ``(file name, bytes)`` of the first ``per_category`` articles
+    of each of the 9 Livedoor categories, read from the shared archive."""
+    import tarfile
+
+    def sample(per_category: int) -> list[tuple[str, bytes]]:
+        taken: dict[str, int] = {}
+        articles = []
+        with tarfile.open(shared_dir / "corpora" / "livedoor-news-corpus.tar.gz") as tar:
+            for member in tar:
+                parts = member.name.split("/")
+                if (not member.isfile() or len(parts) != 3 or not parts[2].endswith(".txt")
+                        or parts[2].startswith("LICENSE")
+                        or taken.get(parts[1], 0) >= per_category):
+                    continue
+                taken[parts[1]] = taken.get(parts[1], 0) + 1
+                articles.append((parts[2], tar.extractfile(member).read()))
+        return articles
+
+    return sample

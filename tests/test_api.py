@@ -147,22 +147,13 @@ def test_dask_local_cluster_gives_the_local_engine_tables(seeds_dir, tmp_path):
     _assert_same_tables(local.tables(), dask.tables())
 
 
-def test_dask_matches_local_on_a_livedoor_sample(shared_dir, tmp_path):
-    import tarfile
-
-    archive = shared_dir / "corpora" / "livedoor-news-corpus.tar.gz"
+def test_dask_matches_local_on_a_livedoor_sample(livedoor_sample, tmp_path):
     folder = tmp_path / "livedoor"
     folder.mkdir()
-    taken: dict[str, int] = {}
-    with tarfile.open(archive) as tar:
-        for member in tar:
-            parts = member.name.split("/")
-            if (not member.isfile() or len(parts) != 3 or not parts[2].endswith(".txt")
-                    or parts[2].startswith("LICENSE") or taken.get(parts[1], 0) >= 15):
-                continue
-            taken[parts[1]] = taken.get(parts[1], 0) + 1
-            (folder / parts[2]).write_bytes(tar.extractfile(member).read())
-    assert sum(taken.values()) == 135
+    articles = livedoor_sample(15)
+    for name, data in articles:
+        (folder / name).write_bytes(data)
+    assert len(articles) == 135
     options = {"inputs": (str(folder),), "cache": None, "unit": "article", "n_topics": 9}
     local = run(Config(workers=1, **options))
     dask = run(Config(engine="dask", workers=2, chunk_chars=40_000, out=tmp_path / "out",

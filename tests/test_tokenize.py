@@ -233,25 +233,17 @@ def test_parts_of_speech_property(tokenizer, text):
     assert [m[:5] for m in tokenizer.morphemes(text)] == _reference_morphemes(text)
 
 
-def test_parts_of_speech_agree_on_livedoor_news(shared_dir, monkeypatch):
-    import tarfile
-
+def test_parts_of_speech_agree_on_livedoor_news(livedoor_sample, monkeypatch):
     import pipeline.tokenize as tokenize_module
 
     # as in a new process: no base form looked up yet
     monkeypatch.setattr(tokenize_module, "_BASES", {})
     tokenizer = tokenize_module.Tokenizer()
-    taken: dict[str, int] = {}
-    with tarfile.open(shared_dir / "corpora" / "livedoor-news-corpus.tar.gz") as tar:
-        for member in tar:
-            parts = member.name.split("/")
-            if (not member.isfile() or len(parts) != 3 or not parts[2].endswith(".txt")
-                    or parts[2].startswith("LICENSE") or taken.get(parts[1], 0) >= 10):
-                continue
-            taken[parts[1]] = taken.get(parts[1], 0) + 1
-            text = tar.extractfile(member).read().decode("utf-8")
-            assert [m[:5] for m in tokenizer.morphemes(text)] == _reference_morphemes(text)
-    assert sum(taken.values()) == 90
+    articles = livedoor_sample(10)
+    assert len(articles) == 90
+    for _name, data in articles:
+        text = data.decode("utf-8")
+        assert [m[:5] for m in tokenizer.morphemes(text)] == _reference_morphemes(text)
 
 
 def test_tokenizers_in_threads_give_the_serial_tokens(seeds_dir):
