@@ -237,7 +237,7 @@ class _Morphemes:
     """MeCab's morphemes of a batch of texts, as arrays (one entry per morpheme)."""
 
     doc: np.ndarray        # index of the text
-    pos_class: np.ndarray  # row in the tokenizer's _PosClasses
+    pos_class: np.ndarray  # row in _POS.classes
     begin: np.ndarray      # byte offsets into ``data``
     finish: np.ndarray
     start: np.ndarray      # character offsets into the text
@@ -248,8 +248,8 @@ class _Morphemes:
 
     def strings(self, begin: np.ndarray, finish: np.ndarray) -> pa.Array:
         """The text from each ``begin`` to its ``finish`` byte offset (ranges in order and
-        not overlapping), without copying the text: Arrow strings cut at every begin and
-        finish, every other one (the gaps) left out."""
+        not overlapping): the text's bytes viewed as Arrow strings cut at every begin and
+        finish, of which every other one (the gaps) is left out by the take."""
         if not len(begin):
             return pa.array([], pa.string())
         cuts = np.empty(2 * len(begin), dtype=np.int64)
@@ -456,9 +456,9 @@ class Tokenizer:
         m.end = chars_before[m.finish] + char_shift
         m.base_rows = np.flatnonzero(classes.base_form[m.pos_class] & (status == 0))
         if len(m.base_rows):
-            rows_ = m.base_rows
-            m.base_values = self._base_forms(m.strings(m.begin[rows_], m.finish[rows_]),
-                                             context[rows_], cost[rows_])
+            wanted = m.base_rows
+            m.base_values = self._base_forms(m.strings(m.begin[wanted], m.finish[wanted]),
+                                             context[wanted], cost[wanted])
         return m
 
     def _unknown_classes_of(self, words: pa.Array, context: np.ndarray,
