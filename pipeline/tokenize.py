@@ -9,7 +9,7 @@ MeCab more than the analysis itself. What the fields would have said comes from 
 * parts of speech from the context id (unidic-lite's left-id.def starts with pos1..pos3), and for
   unknown words from their (context id, cost), looked up once per process;
 * written base forms of verbs, adjectives and auxiliaries from their (surface, context id, cost),
-  which picks one dictionary entry, looked up once per tokenizer in a batched parse;
+  which picks one dictionary entry, looked up once per process in a batched parse;
 * surfaces and character offsets from the text's own UTF-8 bytes.
 
 The output of a whole batch of texts is turned into columns with pyarrow and numpy, so no Python
@@ -157,6 +157,11 @@ def _main_tagger() -> Any:
 
 def _entry_tagger() -> Any:
     return _tagger("jtopics-entries", "-a")
+
+
+def _row_count(output: str) -> int:
+    """Lines of a MeCab output (fugashi strips its last line break)."""
+    return output.count("\n") + 1 if output else 0
 
 
 _ENTRY_FIELDS = ("surface", "context", "cost", "status", "base", "pos1", "pos2", "pos3", "end")
@@ -374,8 +379,7 @@ class Tokenizer:
     # -- MeCab --------------------------------------------------------------------------------
 
     def _node_count(self, text: str) -> int:
-        parsed = self._tagger.parse(text)
-        return parsed.count("\n") + 1 if parsed else 0
+        return _row_count(self._tagger.parse(text))
 
     def morphemes(self, text: str) -> list[tuple[str, str, str, str, str, int]]:
         """MeCab morphemes of ``text`` with character offsets (no joining).
@@ -408,9 +412,7 @@ class Tokenizer:
                 chunk_char.append(start)
                 chunk_text.append(chunk)
         outputs = [self._tagger.parse(chunk) for chunk in chunk_text]
-        # fugashi strips the last line break of MeCab's output
-        rows = np.fromiter((o.count("\n") + 1 if o else 0 for o in outputs), np.int64,
-                           len(outputs))
+        rows = np.fromiter(map(_row_count, outputs), np.int64, len(outputs))
         encoded = [chunk.encode("utf-8") for chunk in chunk_text]
         data = pa.py_buffer(b"".join(encoded))
         if not rows.sum():
@@ -539,21 +541,11 @@ class Tokenizer:
             char_start, char_end (offsets into the text), is_content, parts.
         """
         # Batches of about BATCH_CHARS keep the intermediate arrays in cache and memory small.
-        bounds = [0]
-        size = 0
-        for i, text in enumerate(texts):
-            size += len(text)
-            if size >= BATCH_CHARS and i + 1 < len(texts):
-                bounds.append(i + 1)
-                size = 0
-        bounds.append(len(texts))
-        if len(bounds) == 2:
+        lengths = [len(t) for t in texts]
+        ranges = chunk_ranges(len(texts), -(-sum(lengths) // BATCH_CHARS), weights=lengths)
+        if len(ranges) <= 1:
             return self._tokenize_batch(texts)
-        tables = []
-        for lo, hi in itertools.pairwise(bounds):
-            table = self._tokenize_batch(texts[lo:hi])
-            tables.append(table.set_column(0, "doc", pc.add(table["doc"], lo)))
-        return pa.concat_tables(tables)
+        return _with_doc_offsets(ranges, [self._tokenize_batch(texts[a:b]) for a, b in ranges])
 
     def _tokenize_batch(self, texts: Sequence[str]) -> pa.Table:
         m = self._analyse(texts)
@@ -888,8 +880,8 @@ def _tokenize_to_file(job: tuple[list[str], str]) -> str:
 
 
 def _exchange_folder(n_chars: int) -> str | None:
-    """Shared memory when it has room for the tokens (about 40 bytes a character), else the
-    temporary folder."""
+    """Shared memory when it has room for the tokens (about 40 bytes a character; asked for
+    with a margin), else the temporary folder."""
     shm = "/dev/shm"
     with contextlib.suppress(OSError):
         if os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 100 * n_chars:
@@ -912,15 +904,18 @@ def tokenize_many(texts: Sequence[str], tokenizer: Tokenizer, workers: int = 1) 
             [(list(texts[a:b]), os.path.join(folder, f"{i}.arrow"))
              for i, (a, b) in enumerate(ranges)],
             workers, initializer=_init_worker, initargs=(tokenizer.stopwords, tokenizer.terms))
-        tables = []
-        for (a, _b), path in zip(ranges, paths, strict=True):
-            # the mapping outlives the file, which is removed below
-            table = pa.ipc.open_file(pa.memory_map(path)).read_all()
-            doc = pc.add(table["doc"], pa.scalar(a, pa.int64()))
-            tables.append(table.set_column(0, "doc", doc))
+        # the mappings outlive the files, which are removed below
+        tables = [pa.ipc.open_file(pa.memory_map(path)).read_all() for path in paths]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return pa.concat_tables(tables)
+    return _with_doc_offsets(ranges, tables)
+
+
+def _with_doc_offsets(ranges: list[tuple[int, int]], tables: list[pa.Table]) -> pa.Table:
+    """Token tables of consecutive ranges of texts as one, ``doc`` counted from the first."""
+    return pa.concat_tables([
+        table.set_column(0, "doc", pc.add(table["doc"], pa.scalar(a, pa.int64())))
+        for (a, _b), table in zip(ranges, tables, strict=True)])
 
 
 def tokenize_cached(texts: Sequence[str], tokenizer: Tokenizer, workers: int = 1,
