@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -216,13 +218,17 @@ def test_an_unwritable_cache_only_costs_speed(tmp_path, seeds_dir, tokenizer):
 # --- parts of speech and base forms come from context ids and an entry lookup, not from -----
 # --- MeCab's feature strings: they must agree with the features MeCab prints ----------------
 
-def _reference_morphemes(text):
-    """(surface, pos1, pos2, pos3, base) from fugashi's Tagger and the full UniDic features."""
+@functools.lru_cache(maxsize=1)
+def _reference_tagger():
     import fugashi
 
-    tagger = _reference_morphemes.__dict__.setdefault("tagger", fugashi.Tagger())
+    return fugashi.Tagger()
+
+
+def _reference_morphemes(text):
+    """(surface, pos1, pos2, pos3, base) from fugashi's Tagger and the full UniDic features."""
     rows = []
-    for word in tagger(text.replace("\n", " ")):
+    for word in _reference_tagger()(text.replace("\n", " ")):
         feature = word.feature
         if feature.pos1 == "空白":
             continue
