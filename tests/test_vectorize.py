@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.vectorize import document_frequency_bounds, vectorize
+from pipeline.vectorize import document_frequency_bounds, merge_counts, term_counts, vectorize
 
 
 def make_tables(docs: dict[str, list[tuple[str, str]]]):
@@ -55,3 +55,26 @@ def test_article_unit_shares_the_vocabulary_with_sections():
     assert list(vectorized.sections.doc_ids) == ["a#0", "a#1", "b#0"]
     assert list(vectorized.fit.terms) == list(vectorized.sections.terms)
     assert vectorized.articles is vectorized.fit
+
+
+def test_merged_part_counts_equal_the_counts_of_the_whole():
+    # Terms shared between parts, terms of one part only, mixed scripts (code point order
+    # must match a plain sort) and a part whose sections have no content term.
+    docs = {
+        "a#0": [("関税", "普通名詞"), ("ｘ", "普通名詞"), ("関税", "普通名詞")],
+        "a#1": [("同盟", "普通名詞"), ("Alliance", "普通名詞")],
+        "b#0": [("関税", "普通名詞"), ("𠮷野家", "固有名詞"), ("あ", "普通名詞")],
+        "c#0": [("2025年", "数詞")],
+        "d#0": [("同盟", "普通名詞"), ("alliance", "普通名詞"), ("関税", "普通名詞")],
+    }
+    tokens, sections = make_tables(docs)
+    whole = term_counts(tokens, sections)
+    parts = []
+    for ids in (["a#0", "a#1"], ["b#0"], ["c#0"], ["d#0"]):
+        part_sections = sections[sections["section_id"].isin(ids)]
+        parts.append(term_counts(tokens[tokens["section_id"].isin(ids)], part_sections))
+    merged = merge_counts(parts)
+    assert list(merged.terms) == sorted(set(whole.terms)) == list(whole.terms)
+    assert list(merged.doc_ids) == list(whole.doc_ids)
+    assert (merged.matrix != whole.matrix).nnz == 0
+    assert merged.matrix.has_sorted_indices
