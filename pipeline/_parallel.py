@@ -60,19 +60,31 @@ class Executor:
 
 
 class ProcessExecutor(Executor):
-    """A pool of ``workers`` local processes (``concurrent.futures``), one per job batch."""
+    """A pool of ``workers`` local processes (``concurrent.futures``), kept for later maps
+    until :meth:`close`: a map without an initializer reuses the workers as they are."""
 
     def __init__(self, workers: int) -> None:
         self.n_workers = max(1, workers)
+        self._pool = None
+        self._prepared_by: tuple[Any, ...] | None = None
 
     def map(self, fn, jobs, initializer=None, initargs=()):
         if self.n_workers <= 1 or len(jobs) <= 1:
             return super().map(fn, jobs, initializer, initargs)
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=min(self.n_workers, len(jobs)),
-                                 initializer=initializer, initargs=initargs) as pool:
-            return list(pool.map(fn, jobs))
+        wanted = (initializer, initargs)
+        if self._pool is None or (initializer is not None and wanted != self._prepared_by):
+            self.close()
+            self._pool = ProcessPoolExecutor(max_workers=self.n_workers,
+                                             initializer=initializer, initargs=initargs)
+            self._prepared_by = wanted
+        return list(self._pool.map(fn, jobs))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
 _PREPARED: dict[str, bool] = {}
@@ -143,4 +155,5 @@ def map_in_order(fn: Callable[[Any], T], jobs: Sequence[Any], workers: int,
     Results come back in job order, so the output does not depend on ``workers``.
     ``initializer(*initargs)`` prepares each worker process (and this one, when serial).
     """
-    return ProcessExecutor(workers).map(fn, jobs, initializer, initargs)
+    with ProcessExecutor(workers) as executor:
+        return executor.map(fn, jobs, initializer, initargs)

@@ -40,9 +40,22 @@ def test_executors_keep_job_order_and_run_the_initializer(executor):
 
 
 def test_process_pool_runs_in_other_processes():
-    results = ProcessExecutor(2).map(_add_offset, list(range(8)), initializer=_remember,
-                                     initargs=(0,))
+    with ProcessExecutor(2) as executor:
+        results = executor.map(_add_offset, list(range(8)), initializer=_remember,
+                               initargs=(0,))
     assert {pid for _x, pid in results} - {os.getpid()}
+
+
+def test_process_pool_is_reused_until_new_initializer_arguments():
+    with ProcessExecutor(2) as executor:
+        first = executor.map(_add_offset, list(range(8)), initializer=_remember, initargs=(5,))
+        # No initializer: the same workers, still prepared with 5.
+        reused = executor.map(_add_offset, list(range(8)))
+        again = executor.map(_add_offset, [1, 2], initializer=_remember, initargs=(50,))
+    assert {pid for _x, pid in reused} <= {pid for _x, pid in first}
+    assert [r[0] for r in reused] == [x + 5 for x in range(8)]
+    assert [r[0] for r in again] == [51, 52]
+    assert executor._pool is None
 
 
 def test_dask_local_cluster_keeps_job_order_and_prepares_workers():
