@@ -311,66 +311,67 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
     workers = config.workers_for(n_chars)
     n_chunks = max(1, -(-n_chars // config.chunk_chars), 4 * workers if workers > 1 else 1)
     ranges = chunk_ranges(len(entries), n_chunks, weights=sizes) if entries else []
-    with timer("segment"):
-        stream = len(ranges) > 1 or config.engine == "dask"
-        spool = _spool_folder(config.out) if stream else None
-        jobs = [(index, entries[lo:hi], config.strict, spool, config.cache, len(ranges) == 1,
-                 config.exclude_kinds) for index, (lo, hi) in enumerate(ranges)]
-        del entries
-        try:
-            with _executor(config, workers) as executor:
+    # Kept open after the per-article stages for the topic fits.
+    with _executor(config, workers) as executor:
+        with timer("segment"):
+            stream = len(ranges) > 1 or config.engine == "dask"
+            spool = _spool_folder(config.out) if stream else None
+            jobs = [(index, entries[lo:hi], config.strict, spool, config.cache, len(ranges) == 1,
+                     config.exclude_kinds) for index, (lo, hi) in enumerate(ranges)]
+            del entries
+            try:
                 chunks = executor.map(_process_chunk, jobs, initializer=_prepare_chunks,
                                       initargs=(stopwords, tuple(terms), taxonomy))
-            del jobs
-            skipped = ordered_skips(planned_skips + [x for c in chunks for x in c.skipped])
-            warnings += [w for c in chunks for w in c.warnings]
-            chunks = [c for c in chunks if len(c.articles)]
-            if not chunks:
-                more = f" (and {len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
-                raise JTopicsError(f"no readable article: {skipped[0].source}: "
-                                   f"{skipped[0].reason}{more}")
-        except BaseException:
-            if spool is not None:
-                import shutil
+                del jobs
+                skipped = ordered_skips(planned_skips + [x for c in chunks for x in c.skipped])
+                warnings += [w for c in chunks for w in c.warnings]
+                chunks = [c for c in chunks if len(c.articles)]
+                if not chunks:
+                    more = f" (and {len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
+                    raise JTopicsError(f"no readable article: {skipped[0].source}: "
+                                       f"{skipped[0].reason}{more}")
+            except BaseException:
+                if spool is not None:
+                    import shutil
 
-                shutil.rmtree(spool, ignore_errors=True)
-            raise
-        articles = _concat([c.articles for c in chunks])
-        sections = _concat([c.sections for c in chunks])
-        citations = _concat([c.citations for c in chunks])
-        counts = sections.groupby("article_id").size()
-        articles["n_sections"] = articles["article_id"].map(counts).fillna(0).astype("int64")
-        if spool is not None:
-            # One owner keeps the spool folder alive as long as any streamed table is.
-            owner = PartitionedTable([], [], owned_folder=spool)
-            stored = {name: PartitionedTable([c.stored[name] for c in chunks
-                                              if c.stored[name] is not None],
-                                             OUTPUT_COLUMNS[name] if name != "sections"
-                                             else [*OUTPUT_COLUMNS[name], "analysis_text"],
-                                             keep_alive=owner)
-                      for name in STREAMED}
-        else:
-            stored = {name: _concat([c.stored[name] for c in chunks]) for name in STREAMED}
-        lexical = {k: v for c in chunks for k, v in c.lexical.items()}
-    worker_seconds = {stage: sum(c.seconds[stage] for c in chunks)
-                      for stage in ("ingest", "segment", "tokenize", "vectorize", "themes",
-                                    "output")}
-    with timer("vectorize"):
-        vectorized = vectorize_counts(merge_counts([c.counts for c in chunks]), sections,
-                                      unit=config.unit, min_df=config.min_df,
-                                      max_df=config.max_df)
-        del chunks
-    with timer("topics"):
-        fitted = topic_tables(
-            vectorized, sections, n_topics=config.n_topics, random_state=config.seed,
-            max_iter=config.max_iter, top_terms=config.top_terms,
-        )
-        if isinstance(config.n_topics, int) and fitted.n_topics < config.n_topics:
-            fit = vectorized.fit
-            warnings.append(
-                f"--topics {config.n_topics} is more than the corpus supports "
-                f"({fit.n_documents} documents, {fit.matrix.shape[1]} terms): "
-                f"fitted {fitted.n_topics}")
+                    shutil.rmtree(spool, ignore_errors=True)
+                raise
+            articles = _concat([c.articles for c in chunks])
+            sections = _concat([c.sections for c in chunks])
+            citations = _concat([c.citations for c in chunks])
+            counts = sections.groupby("article_id").size()
+            articles["n_sections"] = articles["article_id"].map(counts).fillna(0).astype("int64")
+            if spool is not None:
+                # One owner keeps the spool folder alive as long as any streamed table is.
+                owner = PartitionedTable([], [], owned_folder=spool)
+                stored = {name: PartitionedTable([c.stored[name] for c in chunks
+                                                  if c.stored[name] is not None],
+                                                 OUTPUT_COLUMNS[name] if name != "sections"
+                                                 else [*OUTPUT_COLUMNS[name], "analysis_text"],
+                                                 keep_alive=owner)
+                          for name in STREAMED}
+            else:
+                stored = {name: _concat([c.stored[name] for c in chunks]) for name in STREAMED}
+            lexical = {k: v for c in chunks for k, v in c.lexical.items()}
+        worker_seconds = {stage: sum(c.seconds[stage] for c in chunks)
+                          for stage in ("ingest", "segment", "tokenize", "vectorize", "themes",
+                                        "output")}
+        with timer("vectorize"):
+            vectorized = vectorize_counts(merge_counts([c.counts for c in chunks]), sections,
+                                          unit=config.unit, min_df=config.min_df,
+                                          max_df=config.max_df)
+            del chunks
+        with timer("topics"):
+            fitted = topic_tables(
+                vectorized, sections, n_topics=config.n_topics, random_state=config.seed,
+                max_iter=config.max_iter, top_terms=config.top_terms, executor=executor,
+            )
+            if isinstance(config.n_topics, int) and fitted.n_topics < config.n_topics:
+                fit = vectorized.fit
+                warnings.append(
+                    f"--topics {config.n_topics} is more than the corpus supports "
+                    f"({fit.n_documents} documents, {fit.matrix.shape[1]} terms): "
+                    f"fitted {fitted.n_topics}")
     with timer("themes"):
         section_themes, article_themes, themes = finish_themes(
             sections, lexical, taxonomy, min_score=config.min_score, dtm=vectorized.sections,

@@ -43,6 +43,8 @@ import scipy.sparse as sp
 from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
 
+from ._parallel import Executor
+
 TOPIC_COLUMNS = ["topic_id", "rank", "term", "weight"]
 SUMMARY_COLUMNS = ["topic_id", "label", "share", "coherence", "stability"]
 SECTION_TOPIC_COLUMNS = ["section_id", "topic_id", "weight"]
@@ -59,6 +61,14 @@ SUBSAMPLE = 0.8
 def default_n_topics(n_documents: int) -> int:
     """``round(sqrt(n_documents))`` clamped to [2, 30], and never more than the documents."""
     return max(1, min(n_documents, max(2, min(30, round(math.sqrt(n_documents))))))
+
+
+def fitted_n_topics(n_topics: int | None, shape: tuple[int, int]) -> int:
+    """The number of topics a :class:`TopicModel` fits on a matrix of ``shape``: ``n_topics``
+    (None: :func:`default_n_topics`) clamped to the documents and terms."""
+    n_docs, n_terms = shape
+    wanted = n_topics if n_topics is not None else default_n_topics(n_docs)
+    return max(1, min(wanted, n_docs, n_terms))
 
 
 class _BaseNMF:
@@ -173,9 +183,7 @@ class TopicModel(_BaseNMF):
         W : ndarray of shape (n_documents, n_topics_)
             Raw (unnormalised) document-topic weights.
         """
-        n_docs, n_terms = X.shape
-        wanted = self.n_topics if self.n_topics is not None else default_n_topics(n_docs)
-        self.n_topics_ = max(1, min(wanted, n_docs, n_terms))
+        self.n_topics_ = fitted_n_topics(self.n_topics, X.shape)
         return self._fit_nmf(X, self.n_topics_, self.init)
 
 
@@ -315,27 +323,59 @@ def best_match_jaccard(reference: list[np.ndarray], other: list[np.ndarray]) -> 
     return np.asarray(result)
 
 
-def topic_stability(X, k: int, reference_top: list[np.ndarray], random_state: int,
-                    max_iter: int, restarts: int = RESTARTS) -> np.ndarray:
-    """Per-topic stability: mean best-match Jaccard of the reference topics' top terms with
-    those of NMF fitted on ``restarts`` random 80% subsamples of the documents."""
+def _fit_job(job: tuple) -> tuple[TopicModel, np.ndarray]:
+    """Fit one :class:`TopicModel` (a job an executor can run anywhere); return it and W.
+
+    BLAS and OpenMP run single-threaded here: a sum split over a different number of threads
+    can end the solver one iteration apart, and the fit must not depend on where it ran.
+    """
+    from threadpoolctl import threadpool_limits
+
+    X, params = job
+    model = TopicModel(**params)
+    with threadpool_limits(1):
+        W = model.fit_transform(X)
+    return model, W
+
+
+def _restart_jobs(X, k: int, random_state: int, max_iter: int, restarts: int) -> list[tuple]:
+    """Jobs for :func:`_fit_job`: NMF on ``restarts`` random 80% subsamples of the rows."""
     n_docs = X.shape[0]
-    size = max(k, round(SUBSAMPLE * n_docs))
-    agreements = []
+    size = min(n_docs, max(k, round(SUBSAMPLE * n_docs)))
+    jobs = []
     for r in range(restarts):
         rng = np.random.default_rng(random_state + 1 + r)
-        rows = np.sort(rng.choice(n_docs, size=min(size, n_docs), replace=False))
-        model = TopicModel(k, random_state=random_state + 1 + r, max_iter=max_iter,
-                           init="nndsvdar")
-        model.fit(X[rows])
-        agreements.append(best_match_jaccard(reference_top, top_term_indices(
-            model.components_)))
-    return np.mean(agreements, axis=0)
+        rows = np.sort(rng.choice(n_docs, size=size, replace=False))
+        jobs.append((X[rows], {"n_topics": k, "random_state": random_state + 1 + r,
+                               "max_iter": max_iter, "init": "nndsvdar"}))
+    return jobs
+
+
+def _agreement(reference_top: list[np.ndarray], restarted: list[TopicModel]) -> np.ndarray:
+    return np.mean([best_match_jaccard(reference_top, top_term_indices(m.components_))
+                    for m in restarted], axis=0)
+
+
+def topic_stability(X, k: int, reference_top: list[np.ndarray], random_state: int,
+                    max_iter: int, restarts: int = RESTARTS,
+                    executor: Executor | None = None) -> np.ndarray:
+    """Per-topic stability: mean best-match Jaccard of the reference topics' top terms with
+    those of NMF fitted on ``restarts`` random 80% subsamples of the documents.
+
+    ``executor`` runs the restarts (default: one after another in this process).
+    """
+    jobs = _restart_jobs(X, k, random_state, max_iter, restarts)
+    restarted = [m for m, _ in (executor or Executor()).map(_fit_job, jobs)]
+    return _agreement(reference_top, restarted)
 
 
 def select_k(X, k_values: list[int], random_state: int = 0, max_iter: int = 500,
-             restarts: int = RESTARTS) -> tuple[int, pd.DataFrame]:
+             restarts: int = RESTARTS,
+             executor: Executor | None = None) -> tuple[int, pd.DataFrame]:
     """Choose the number of topics by coherence and stability (see the module docstring).
+
+    ``executor`` runs the NMF fits (default: one after another in this process); the result
+    does not depend on it.
 
     Returns
     -------
@@ -343,17 +383,22 @@ def select_k(X, k_values: list[int], random_state: int = 0, max_iter: int = 500,
     k_selection : DataFrame of shape (len(k_values), 6)
     """
     binary = (X > 0).astype(np.float64).tocsr()
+    fitted_ks = sorted({fitted_n_topics(k, X.shape) for k in k_values})
+    jobs = []
+    for k in fitted_ks:
+        jobs.append((X, {"n_topics": k, "random_state": random_state, "max_iter": max_iter}))
+        jobs += _restart_jobs(X, k, random_state, max_iter, restarts)
+    models = [m for m, _ in (executor or Executor()).map(_fit_job, jobs)]
     rows = []
-    for k in k_values:
-        model = TopicModel(k, random_state=random_state, max_iter=max_iter)
-        model.fit(X)
+    for i, k in enumerate(fitted_ks):
+        model, restarted = models[i * (1 + restarts)], models[i * (1 + restarts) + 1:
+                                                               (i + 1) * (1 + restarts)]
         top = top_term_indices(model.components_)
         coherence = float(npmi_coherence(binary, top).mean())
-        stability = float(topic_stability(X, model.n_topics_, top, random_state, max_iter,
-                                          restarts).mean())
-        rows.append((model.n_topics_, coherence, stability, model.reconstruction_err_,
+        stability = float(_agreement(top, restarted).mean())
+        rows.append((k, coherence, stability, model.reconstruction_err_,
                      (coherence + 1) / 2 * stability))
-    table = pd.DataFrame(rows, columns=K_SELECTION_COLUMNS[:-1]).drop_duplicates("k")
+    table = pd.DataFrame(rows, columns=K_SELECTION_COLUMNS[:-1])
     best = int(table.sort_values(["score", "k"], ascending=[False, True]).iloc[0]["k"])
     table["chosen"] = table["k"] == best
     for column in ("coherence", "stability", "reconstruction_error", "score"):
@@ -368,16 +413,16 @@ def default_k_range(n_documents: int) -> list[int]:
 
 
 def _weights_table(ids, W: np.ndarray, id_column: str) -> pd.DataFrame:
-    rows = []
-    for doc_id, weights in zip(ids, W, strict=True):
-        total = weights.sum()
-        if total <= 0:
-            continue
-        for topic_id, weight in enumerate(weights / total):
-            rounded = round(float(weight), DECIMALS)
-            if rounded > 0:
-                rows.append((doc_id, topic_id, rounded))
-    return pd.DataFrame(rows, columns=[id_column, "topic_id", "weight"])
+    """Long table of each document's topic shares (rows summing to 1, rounded; zeros and
+    documents without weight left out)."""
+    W = np.asarray(W, dtype=np.float64)
+    totals = W.sum(axis=1)
+    kept = totals > 0
+    shares = np.round(W[kept] / totals[kept, None], DECIMALS)
+    rows, topic_ids = np.nonzero(shares > 0)
+    return pd.DataFrame({id_column: np.asarray(ids, dtype=object)[kept][rows],
+                         "topic_id": topic_ids.astype(np.int64),
+                         "weight": shares[rows, topic_ids]})
 
 
 def _trends(section_topics: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:
@@ -407,6 +452,7 @@ def topic_tables(
     vectorized, sections: pd.DataFrame | None = None, *, n_topics: int | str | None = None,
     random_state: int = 0, max_iter: int = 500, top_terms: int = 10,
     k_values: list[int] | None = None, restarts: int = RESTARTS, loss: str = "frobenius",
+    executor: Executor | None = None,
 ) -> TopicTables:
     """Fit NMF (choosing k with ``n_topics="auto"``) and build every topic table.
 
@@ -421,6 +467,9 @@ def topic_tables(
     random_state : int
         Determines the NMF initialisation and the stability subsamples. Pass an int for
         reproducible output across multiple calls.
+    executor : Executor or None
+        Runs the NMF fits (the model, its stability restarts, the k search); None runs them
+        one after another here. The tables do not depend on it.
 
     Returns
     -------
@@ -438,19 +487,25 @@ def topic_tables(
     if fit.n_documents == 0 or fit.matrix.shape[1] == 0:
         return empty
     k_selection = pd.DataFrame(columns=K_SELECTION_COLUMNS)
+    executor = executor or Executor()
     if n_topics == "auto":
         k, k_selection = select_k(fit.matrix, k_values or default_k_range(fit.n_documents),
-                                  random_state, max_iter, restarts)
+                                  random_state, max_iter, restarts, executor)
     else:
         k = n_topics  # type: ignore[assignment]
-    model = TopicModel(k, random_state=random_state, max_iter=max_iter, loss=loss)
-    W = model.fit_transform(fit.matrix)
+    # The model and its stability restarts are independent fits: run them side by side.
+    jobs = [(fit.matrix, {"n_topics": k, "random_state": random_state, "max_iter": max_iter,
+                          "loss": loss})]
+    if fit.n_documents >= 3:
+        jobs += _restart_jobs(fit.matrix, fitted_n_topics(k, fit.matrix.shape), random_state,
+                              max_iter, restarts)
+    (model, W), *restarted = executor.map(_fit_job, jobs)
     H = model.components_
     top = top_term_indices(H, TOP_N)
     binary = (fit.matrix > 0).astype(np.float64).tocsr()
     coherence = npmi_coherence(binary, top)
-    stability = topic_stability(fit.matrix, model.n_topics_, top, random_state, max_iter,
-                                restarts) if fit.n_documents >= 3 else np.ones(len(H))
+    stability = (_agreement(top, [m for m, _ in restarted]) if restarted
+                 else np.ones(len(H)))
 
     topic_rows = []
     for topic_id, row in enumerate(H):

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
+from pipeline._parallel import ProcessExecutor
 from pipeline.topics import TopicModel, default_n_topics, topic_tables
 from pipeline.vectorize import DocumentTermMatrix
 
@@ -108,3 +109,13 @@ def test_topic_trends_by_month():
     assert list(trends.columns) == ["topic_id", "period", "weight"]
     assert sorted(set(trends["period"])) == ["2025-02", "2025-03"]
     np.testing.assert_allclose(trends.groupby("period")["weight"].sum(), 1.0, atol=1e-5)
+
+
+def test_fits_in_worker_processes_give_the_same_tables():
+    dtm = planted_corpus(n_topics=4, docs_per_topic=12, terms_per_topic=10, seed=3)
+    here = topic_tables(dtm, n_topics="auto", random_state=5, k_values=[2, 3, 4, 5])
+    with ProcessExecutor(2) as executor:
+        pooled = topic_tables(dtm, n_topics="auto", random_state=5, k_values=[2, 3, 4, 5],
+                              executor=executor)
+    for name in ("topics", "topic_summary", "section_topics", "k_selection"):
+        pd.testing.assert_frame_equal(getattr(pooled, name), getattr(here, name))
