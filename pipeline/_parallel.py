@@ -138,7 +138,9 @@ class DaskExecutor(Executor):
         from functools import partial
 
         task = partial(_prepared_call, fn, initializer, key, initargs)
-        futures = self.client.map(task, list(jobs), pure=False)
+        # Jobs go to the workers directly (not inside the task graph through the scheduler):
+        # some carry a whole matrix.
+        futures = self.client.map(task, self.client.scatter(list(jobs)), pure=False)
         return self.client.gather(futures)
 
     def close(self) -> None:
