@@ -5,12 +5,15 @@ from __future__ import annotations
 import importlib.metadata
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from . import __version__
 from ._parallel import DaskExecutor, Executor, ProcessExecutor, chunk_ranges
@@ -276,8 +279,10 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
 
     Articles are processed in chunks of about ``config.chunk_chars`` characters (segment,
     tokenise, count terms, find theme evidence), in this process, a process pool or Dask
-    tasks; then the corpus-wide stages (TF-IDF, topics, the guided theme model) run here on
-    the merged term counts. Outputs do not depend on the number of workers or the engine.
+    tasks; then the corpus-wide stages (TF-IDF, topics, the guided theme model) run on the
+    merged term counts: here, except the topic fits (model, stability restarts, k search),
+    which run as tasks too while this process fits the guided theme model. Outputs do not
+    depend on the number of workers or the engine.
 
     Parameters
     ----------
@@ -361,22 +366,30 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
                                           unit=config.unit, min_df=config.min_df,
                                           max_df=config.max_df)
             del chunks
-        with timer("topics"):
-            fitted = topic_tables(
-                vectorized, sections, n_topics=config.n_topics, random_state=config.seed,
-                max_iter=config.max_iter, top_terms=config.top_terms, executor=executor,
-            )
-            if isinstance(config.n_topics, int) and fitted.n_topics < config.n_topics:
-                fit = vectorized.fit
-                warnings.append(
-                    f"--topics {config.n_topics} is more than the corpus supports "
-                    f"({fit.n_documents} documents, {fit.matrix.shape[1]} terms): "
-                    f"fitted {fitted.n_topics}")
-    with timer("themes"):
-        section_themes, article_themes, themes = finish_themes(
-            sections, lexical, taxonomy, min_score=config.min_score, dtm=vectorized.sections,
-            random_state=config.seed,
-        )
+        fit_topics = partial(
+            topic_tables, vectorized, sections, n_topics=config.n_topics,
+            random_state=config.seed, max_iter=config.max_iter, top_terms=config.top_terms,
+            executor=executor)
+        # One BLAS/OpenMP thread here too: the fits share the cores with the workers' fits
+        # (more threads than cores make OpenMP spin), and a sum split over another number of
+        # threads can end a solver one iteration apart.
+        with threadpool_limits(1), ThreadPoolExecutor(max_workers=1) as background:
+            # With workers, the topic fits run there while this process fits the guided
+            # theme model; "topics" then times only the wait for them.
+            pending = background.submit(fit_topics) if executor.n_workers > 1 else None
+            with timer("themes"):
+                section_themes, article_themes, themes = finish_themes(
+                    sections, lexical, taxonomy, min_score=config.min_score,
+                    dtm=vectorized.sections, random_state=config.seed,
+                )
+            with timer("topics"):
+                fitted = pending.result() if pending is not None else fit_topics()
+        if isinstance(config.n_topics, int) and fitted.n_topics < config.n_topics:
+            fit = vectorized.fit
+            warnings.append(
+                f"--topics {config.n_topics} is more than the corpus supports "
+                f"({fit.n_documents} documents, {fit.matrix.shape[1]} terms): "
+                f"fitted {fitted.n_topics}")
     seconds = dict(timer.seconds)
     seconds["per_article_wall"] = seconds.pop("segment")
     for stage, value in worker_seconds.items():
