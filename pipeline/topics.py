@@ -42,6 +42,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
 
 from ._parallel import Executor
 
@@ -329,8 +330,6 @@ def _fit_job(job: tuple) -> tuple[TopicModel, np.ndarray]:
     BLAS and OpenMP run single-threaded here: a sum split over a different number of threads
     can end the solver one iteration apart, and the fit must not depend on where it ran.
     """
-    from threadpoolctl import threadpool_limits
-
     X, params = job
     model = TopicModel(**params)
     with threadpool_limits(1):
@@ -356,19 +355,6 @@ def _agreement(reference_top: list[np.ndarray], restarted: list[TopicModel]) -> 
                     for m in restarted], axis=0)
 
 
-def topic_stability(X, k: int, reference_top: list[np.ndarray], random_state: int,
-                    max_iter: int, restarts: int = RESTARTS,
-                    executor: Executor | None = None) -> np.ndarray:
-    """Per-topic stability: mean best-match Jaccard of the reference topics' top terms with
-    those of NMF fitted on ``restarts`` random 80% subsamples of the documents.
-
-    ``executor`` runs the restarts (default: one after another in this process).
-    """
-    jobs = _restart_jobs(X, k, random_state, max_iter, restarts)
-    restarted = [m for m, _ in (executor or Executor()).map(_fit_job, jobs)]
-    return _agreement(reference_top, restarted)
-
-
 def select_k(X, k_values: list[int], random_state: int = 0, max_iter: int = 500,
              restarts: int = RESTARTS,
              executor: Executor | None = None) -> tuple[int, pd.DataFrame]:
@@ -389,10 +375,10 @@ def select_k(X, k_values: list[int], random_state: int = 0, max_iter: int = 500,
         jobs.append((X, {"n_topics": k, "random_state": random_state, "max_iter": max_iter}))
         jobs += _restart_jobs(X, k, random_state, max_iter, restarts)
     models = [m for m, _ in (executor or Executor()).map(_fit_job, jobs)]
+    per_k = 1 + restarts
     rows = []
     for i, k in enumerate(fitted_ks):
-        model, restarted = models[i * (1 + restarts)], models[i * (1 + restarts) + 1:
-                                                               (i + 1) * (1 + restarts)]
+        model, *restarted = models[i * per_k:(i + 1) * per_k]
         top = top_term_indices(model.components_)
         coherence = float(npmi_coherence(binary, top).mean())
         stability = float(_agreement(top, restarted).mean())
