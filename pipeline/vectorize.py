@@ -23,8 +23,6 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
@@ -116,20 +114,12 @@ def merge_counts(parts: list[DocumentTermMatrix]) -> DocumentTermMatrix:
     if not parts:
         return DocumentTermMatrix(sp.csr_matrix((0, 0), dtype=np.int64),
                                   np.array([], dtype=object), np.array([], dtype=object))
-    # One hash pass over every part's terms; sorting the distinct ones (UTF-8 byte order is
-    # code point order) gives each first-seen code its column.
-    encoded = pc.dictionary_encode(pa.array(np.concatenate([p.terms for p in parts]),
-                                            type=pa.large_string()))
-    order = pc.sort_indices(encoded.dictionary).to_numpy()
-    column_of_code = np.empty(len(order), dtype=np.int64)
-    column_of_code[order] = np.arange(len(order))
-    columns = column_of_code[encoded.indices.to_numpy()]
-    vocabulary = encoded.dictionary.take(pa.array(order)).to_numpy(
-        zero_copy_only=False).astype(object)
+    # One sorted factorisation over every part's terms, as term_counts does within a part.
+    columns, vocabulary = pd.factorize(np.concatenate([p.terms for p in parts]), sort=True)
+    vocabulary = np.asarray(vocabulary, dtype=object)
+    bounds = np.cumsum([len(p.terms) for p in parts])[:-1]
     blocks = []
-    bounds = np.cumsum([0, *(len(p.terms) for p in parts)])
-    for part, start in zip(parts, bounds, strict=False):
-        remap = columns[start:start + len(part.terms)]
+    for part, remap in zip(parts, np.split(columns.astype(np.int64), bounds), strict=True):
         m = part.matrix.tocsr()
         blocks.append(sp.csr_matrix((m.data, remap[m.indices], m.indptr),
                                     shape=(m.shape[0], len(vocabulary))))
