@@ -42,7 +42,7 @@ import pandas as pd
 
 from ._parallel import chunk_ranges, map_in_order
 from .errors import TaxonomyError
-from .textutil import normalize_with_offsets, sentence_spans
+from .textutil import analysis_form, normalize_with_offsets, sentence_spans
 from .topics import GuidedTopicModel
 from .vectorize import DocumentTermMatrix
 
@@ -160,7 +160,7 @@ class Theme:
 
 def normalize_term(text: str) -> str:
     """The matching form of a term: the same normalisation as the text it is matched in."""
-    return normalize_with_offsets(text)[0]
+    return analysis_form(text)
 
 
 def load_themes(path: Path, additions: tuple[Path, ...] = ()) -> tuple[Theme, ...]:
@@ -343,17 +343,28 @@ class ThemeMatcher:
             for term, weight, display, pos in theme.terms:
                 entries.setdefault(term, []).append((index, weight, display, pos))
         self._terms = sorted(entries.items(), key=lambda item: (-len(item[0]), item[0]))
-        # Terms by their first two characters: a section is searched only for the terms whose
-        # opening pair occurs in it (a few dozen of the hundreds in the taxonomy).
-        self._by_opening: dict[str, list[int]] = {}
+        # Term indices by first character: a section is searched only for the terms opening
+        # with one of its characters, and `in` rules out most of those at C speed.
+        self._by_first: dict[str, list[int]] = {}
         for index, (term, _entries) in enumerate(self._terms):
-            self._by_opening.setdefault(term[:2], []).append(index)
+            self._by_first.setdefault(term[0], []).append(index)
+        self._firsts = frozenset(self._by_first)
 
     def _candidates(self, norm: str) -> list[tuple[str, list]]:
-        openings = {norm[i:i + 2] for i in range(len(norm) - 1)}
-        openings.update(norm)  # one-character terms
-        chosen = [i for key in openings & self._by_opening.keys() for i in self._by_opening[key]]
-        return [self._terms[i] for i in sorted(chosen)]
+        """The terms occurring in ``norm`` (anywhere), longest first."""
+        present = [i for ch in self._firsts.intersection(norm) for i in self._by_first[ch]
+                   if self._terms[i][0] in norm]
+        return [self._terms[i] for i in sorted(present)]
+
+    def may_match(self, norm: str) -> bool:
+        """Whether ``norm`` holds any term, pattern match or rule's terms at all; when not,
+        :func:`score_section` finds no evidence in it (a cheap test that skips the section's
+        boundaries and sentences)."""
+        if self._candidates(norm):
+            return True
+        return any(pattern.search(norm) for theme in self.themes for pattern, _w in theme.patterns
+                   ) or any(all(any(term in norm for term in group) for group in rule.groups)
+                            for theme in self.themes for rule in theme.rules)
 
     def matches(self, norm: str, boundaries: set[int],
                 pos_at: dict[int, str] | None = None) -> list[_Match]:
@@ -599,21 +610,28 @@ def lexical_scores(
         section_id -> article-offset spans whose text is not evidence.
     """
     excluded = excluded or {}
+    matcher = ThemeMatcher(themes)
+    # Most sections hold no term at all: only the others need morpheme boundaries.
+    texts: dict[str, tuple[int, str]] = {}
+    for section_id, offset, text in zip(sections["section_id"], sections["char_start"],
+                                        sections["analysis_text"], strict=True):
+        if section_id in excluded:
+            text = _blank(text, offset, excluded[section_id])
+        if matcher.may_match(analysis_form(text)):
+            texts[section_id] = (offset, text)
+    if not texts:
+        return {}
+    tokens = tokens[tokens["section_id"].isin(texts.keys())]
     boundaries = _boundaries(tokens)
     pos_by_section = _token_pos(tokens) if any(
         t[3] for theme in themes for t in theme.terms) else {}
-    matcher = ThemeMatcher(themes)
     result: LexicalScores = {}
-    for section in sections.itertuples(index=False):
-        offset = section.char_start
-        bounds = {b - offset for b in boundaries.get(section.section_id, ())}
-        text = section.analysis_text
-        if section.section_id in excluded:
-            text = _blank(text, offset, excluded[section.section_id])
-        pos_at = {b - offset: p for b, p in pos_by_section.get(section.section_id, {}).items()}
+    for section_id, (offset, text) in texts.items():
+        bounds = {b - offset for b in boundaries.get(section_id, ())}
+        pos_at = {b - offset: p for b, p in pos_by_section.get(section_id, {}).items()}
         scores = score_section(text, bounds, matcher, pos_at)
         if scores:
-            result[section.section_id] = scores
+            result[section_id] = scores
     return result
 
 

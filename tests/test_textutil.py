@@ -5,7 +5,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.textutil import normalize_with_offsets, published_date
+from pipeline.textutil import analysis_form, normalize_with_offsets, published_date
 
 
 def test_analysis_normalisation():
@@ -19,6 +19,15 @@ def test_offset_map_is_monotonic_and_covers_the_text(text):
     assert len(starts) == len(text) + 1
     assert starts[0] == 0 and starts[-1] == len(norm)
     assert all(a <= b for a, b in itertools.pairwise(starts))
+
+
+# Characters the normalisation treats specially, beside ordinary ones.
+_TRICKY = st.sampled_from(list("アカｶｰーー〜~～－ﾞﾟ\u200b\u00adＡａA b\t\u3000\n…㈱½日米。"))
+
+
+@given(st.lists(_TRICKY, max_size=40).map("".join) | st.text(max_size=60))
+def test_analysis_form_is_the_text_of_the_offset_normalisation(text):
+    assert analysis_form(text) == normalize_with_offsets(text)[0]
 
 
 def test_published_date_forms():

@@ -375,3 +375,39 @@ def test_terms_swallowed_by_a_rule_table_are_an_error_not_silence(tmp_path):
                                 'colour = "red"\n[theme.terms]\n"関税" = 1.0\n')
     with pytest.raises(TaxonomyError, match=r":5: theme x: unknown key 'colour'"):
         load_taxonomy(path)
+
+
+def test_sections_skipped_as_evidence_free_score_as_if_scored_in_full(tmp_path, tokenizer,
+                                                                     taxonomy):
+    from pipeline.themes import ThemeMatcher, _boundaries, _token_pos, lexical_scores
+    from pipeline.tokenize import tokenize
+
+    themes = taxonomy + load_taxonomy(write_toml(tmp_path, RULE_TOML))
+    texts = [
+        "政府は日米地位協定の改定を求めた。",  # a term
+        "総額は5000億ドルに上る。",  # a pattern only
+        "日本の負担が重い。",  # a rule only
+        "敵が攻撃を始めた。",  # a part-of-speech term in the wrong part of speech
+        "ハイランド地方を訪れた。",  # a term inside a word
+        "今日は晴れで、ラーメンを食べた。",  # nothing
+        "トランプ大統領は関税を発表した。石破首相は反論した。",  # evidence in an excluded span
+    ]
+    starts = [sum(len(t) for t in texts[:i]) for i in range(len(texts))]
+    sections = pd.DataFrame({"section_id": [f"a:{i}" for i in range(len(texts))],
+                             "char_start": starts, "analysis_text": texts})
+    tokens = tokenize(sections, tokenizer)
+    excluded = {"a:6": [(starts[6], starts[6] + 18)]}
+
+    matcher = ThemeMatcher(themes)
+    boundaries, pos = _boundaries(tokens), _token_pos(tokens)
+    in_full = {}
+    for sid, offset, text in zip(sections["section_id"], starts, texts, strict=True):
+        if sid in excluded:
+            text = " " * 18 + text[18:]
+        found = score_section(text, {b - offset for b in boundaries[sid]}, matcher,
+                              {b - offset: p for b, p in pos[sid].items()})
+        if found:
+            in_full[sid] = found
+
+    assert lexical_scores(sections, tokens, themes, excluded) == in_full
+    assert set(in_full) == {"a:0", "a:1", "a:2"}
