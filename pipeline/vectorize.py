@@ -80,6 +80,29 @@ class Vectorized:
     unit: str
 
 
+def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)`` for strings, hashed and sorted in Arrow (UTF-8 byte
+    order is code point order, so the order is Python's).
+
+    Returns
+    -------
+    codes : ndarray of shape (n_values,), int64
+        Each value's index into ``uniques``.
+    uniques : ndarray of shape (n_distinct,), object
+        The distinct values, sorted.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(values, pa.large_string())
+    encoded = pc.dictionary_encode(array)
+    order = pc.sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    uniques = encoded.dictionary.take(pa.array(order)).to_numpy(zero_copy_only=False)
+    return rank[encoded.indices.to_numpy()], np.asarray(uniques, dtype=object)
+
+
 def term_counts(tokens: pd.DataFrame, sections: pd.DataFrame) -> DocumentTermMatrix:
     """Raw counts of each section's content terms (numbers left out), over the sorted
     vocabulary of these tokens.
@@ -97,9 +120,9 @@ def term_counts(tokens: pd.DataFrame, sections: pd.DataFrame) -> DocumentTermMat
         Counts of shape (n_sections_with_terms, n_terms), int64.
     """
     content = tokens[tokens["is_content"] & (tokens["pos_detail"] != "数詞")]
-    row_of = {sid: i for i, sid in enumerate(sections["section_id"])}
-    rows = content["section_id"].map(row_of).to_numpy(dtype=np.int64)
-    columns, terms = pd.factorize(content["term"].astype(object), sort=True)
+    row_of = pd.Index(sections["section_id"])
+    rows = row_of.get_indexer(content["section_id"])
+    columns, terms = sorted_codes(content["term"])
     matrix = sp.csr_matrix((np.ones(len(rows), np.int64), (rows, columns)),
                            shape=(len(row_of), len(terms)))
     matrix.sum_duplicates()
@@ -115,8 +138,7 @@ def merge_counts(parts: list[DocumentTermMatrix]) -> DocumentTermMatrix:
         return DocumentTermMatrix(sp.csr_matrix((0, 0), dtype=np.int64),
                                   np.array([], dtype=object), np.array([], dtype=object))
     # One sorted factorisation over every part's terms, as term_counts does within a part.
-    columns, vocabulary = pd.factorize(np.concatenate([p.terms for p in parts]), sort=True)
-    vocabulary = np.asarray(vocabulary, dtype=object)
+    columns, vocabulary = sorted_codes(np.concatenate([p.terms for p in parts]))
     bounds = np.cumsum([len(p.terms) for p in parts])[:-1]
     blocks = []
     for part, remap in zip(parts, np.split(columns.astype(np.int64), bounds), strict=True):

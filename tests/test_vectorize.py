@@ -3,8 +3,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pipeline.vectorize import document_frequency_bounds, merge_counts, term_counts, vectorize
+from pipeline.vectorize import (
+    document_frequency_bounds,
+    merge_counts,
+    sorted_codes,
+    term_counts,
+    vectorize,
+)
 
 
 def make_tables(docs: dict[str, list[tuple[str, str]]]):
@@ -78,3 +86,11 @@ def test_merged_part_counts_equal_the_counts_of_the_whole():
     assert list(merged.doc_ids) == list(whole.doc_ids)
     assert (merged.matrix != whole.matrix).nnz == 0
     assert merged.matrix.has_sorted_indices
+
+
+@given(st.lists(st.text(alphabet="aAｚ日米𠮷ー ", max_size=4), max_size=30))
+def test_sorted_codes_are_a_sorted_factorisation(values):
+    codes, uniques = sorted_codes(np.array(values, dtype=object))
+    expected_codes, expected_uniques = pd.factorize(pd.Series(values, dtype=object), sort=True)
+    assert codes.tolist() == expected_codes.tolist()
+    assert uniques.tolist() == list(expected_uniques)
