@@ -132,6 +132,10 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
     raise InputFileError(source, "cannot be decoded as UTF-8, UTF-16, CP932 or EUC-JP")
 
 
+# C0 controls but tab, line feed, form feed, carriage return and escape.
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 12, 13, 27))
+
+
 def _looks_binary(data: bytes) -> bool:
     """Control characters (NUL included) in more than 1% of the first 64 KiB: not text.
 
@@ -139,7 +143,7 @@ def _looks_binary(data: bytes) -> bool:
     head = data[:65536]
     if not head:
         return False
-    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13, 27))
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return controls > max(4, 0.01 * len(head))
 
 

@@ -245,3 +245,12 @@ def test_folders_of_arbitrary_files_never_crash(tmp_path_factory, blobs):
     assert len(articles) + len(skipped) == len(blobs)
     for row in articles.itertuples():
         assert row.n_chars == len(row.text) and row.text.strip()
+
+
+@given(st.binary(max_size=300), st.integers(0, 40))
+def test_binary_means_control_bytes_beyond_one_percent_or_four(text_bytes, n_controls):
+    from pipeline.ingest import _looks_binary
+
+    data = text_bytes + bytes([0, 1, 7, 9, 10, 27, 31]) * n_controls
+    controls = sum(1 for b in data if b < 32 and b not in (9, 10, 12, 13, 27))
+    assert _looks_binary(data) == (controls > max(4, 0.01 * len(data)))
