@@ -645,8 +645,8 @@ def combine_scores(
     for section_id in section_ids:
         scores = lexical.get(section_id, {})
         model = shares.get(section_id)
-        if not scores and model is None:
-            continue
+        if not scores and (model is None or not (model >= MODEL_ONLY_SHARE).any()):
+            continue  # without lexical evidence only a model share this high tags a theme
         for index, theme in enumerate(themes):  # taxonomy order, for stable output
             lexical_score, counts = scores.get(theme.id, (0.0, {}))
             share = float(model[index]) if model is not None else 0.0

@@ -411,3 +411,19 @@ def test_sections_skipped_as_evidence_free_score_as_if_scored_in_full(tmp_path, 
 
     assert lexical_scores(sections, tokens, themes, excluded) == in_full
     assert set(in_full) == {"a:0", "a:1", "a:2"}
+
+
+def test_a_model_share_alone_tags_only_when_it_is_near_certain(taxonomy):
+    import numpy as np
+
+    from pipeline.themes import MODEL_ONLY_SHARE, MODEL_WEIGHT, combine_scores
+
+    n = len(taxonomy)
+    certain, likely = np.zeros(n), np.zeros(n)
+    certain[0], likely[0] = MODEL_ONLY_SHARE + 0.05, MODEL_ONLY_SHARE - 0.05
+    lexical = {"lexical": {taxonomy[1].id: (0.8, {"防衛費": 2})}}
+    table = combine_scores(["lexical", "certain", "likely", "none"], lexical, taxonomy,
+                           {"certain": certain, "likely": likely}, min_score=0.5)
+    assert table[["section_id", "theme_id", "method"]].values.tolist() == [
+        ["lexical", taxonomy[1].id, "lexicon"], ["certain", taxonomy[0].id, "model"]]
+    assert table["score"].tolist() == [0.8, round(MODEL_WEIGHT * certain[0], 4)]
