@@ -28,10 +28,11 @@ _HALF_WIDTH_VOICING = frozenset("\uff9e\uff9f")
 # Characters whose normalisation depends on their neighbours or removes them.
 # Common characters NFKC expands (… -> ..., ㈱ -> (株), ⑴ -> (1), ½ -> 1⁄2) are handled one
 # by one too, so the runs between them keep their length and normalise whole.
+# A long mark between two katakana (コンピューター's first) changes nothing: it stays in its run.
 _SPECIAL_RE = re.compile(
-    "[\u200b\u200c\u200d\u2060\ufeff\u00adー〜~～－\uff70\uff9e\uff9f"
+    "(?:[\u200b\u200c\u200d\u2060\ufeff\u00ad〜~～－\uff70\uff9e\uff9f"
     "\u2025\u2026\u2033\u2034\u00bc-\u00be\u2150-\u218f\u2474-\u24b5\u3200-\u33ff"
-    "\ufb00-\ufb06]+"
+    "\ufb00-\ufb06]|(?<![\u30a1-\u30fa])ー|ー(?![\u30a1-\u30fa]))+"
 )
 # Every white space but the line break becomes a plain space (sentences still end at "\n").
 _SPACES = {ord(c): " " for c in "\t\r\x0b\x0c\u3000\u00a0\u2000\u2001\u2002\u2003\u2004"
@@ -93,7 +94,11 @@ def _plain_run(run: str, pieces: list[str], starts: list[int] | None, pos: int) 
 
 
 def _fold(norm: str) -> str:
-    return norm.translate(_FOLD)
+    return _FOLD_RE.sub(_fold_match, norm)
+
+
+def _fold_match(match: re.Match[str]) -> str:
+    return match.group().translate(_FOLD)
 
 
 def _special_chars(text: str, lo: int, hi: int, pieces: list[str], starts: list[int] | None,
@@ -132,6 +137,8 @@ def _is_katakana(ch: str) -> bool:
 
 # ASCII letters in lower case and unusual spaces as a plain space, in one pass.
 _FOLD = {**str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"), **_SPACES}
+# Most text holds few such characters: a regex finds them faster than translate walks it all.
+_FOLD_RE = re.compile("[A-Z" + "".join(re.escape(chr(c)) for c in _SPACES) + "]+")
 
 
 def published_date(line: str) -> str:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,6 +20,18 @@ def test_offset_map_is_monotonic_and_covers_the_text(text):
     assert len(starts) == len(text) + 1
     assert starts[0] == 0 and starts[-1] == len(norm)
     assert all(a <= b for a, b in itertools.pairwise(starts))
+
+
+@pytest.mark.parametrize(("text", "norm", "starts"), [
+    ("コンピューター", "コンピュータ", [0, 1, 2, 3, 4, 5, 6, 6]),
+    ("ラーーメン", "ラーメン", [0, 1, 2, 2, 3, 4]),
+    ("スーパーー", "スーパー", [0, 1, 2, 3, 4, 4]),
+    ("ｺﾝﾋﾟｭｰﾀｰ", "コンピュータ", [0, 1, 2, 3, 3, 4, 5, 6, 6]),
+    ("ゲーム・ルール", "ゲーム・ルール", [0, 1, 2, 3, 4, 5, 6, 7]),
+    ("ーター", "ータ", [0, 1, 2, 2]),
+])
+def test_long_marks_inside_final_and_repeated(text, norm, starts):
+    assert normalize_with_offsets(text) == (norm, starts)
 
 
 # Characters the normalisation treats specially, beside ordinary ones.
