@@ -32,7 +32,8 @@ offsets hold).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 import pandas as pd
@@ -95,10 +96,10 @@ class _Line:
     start: int
     end: int  # end of content, before the line break
     text: str
+    stripped: str = field(init=False)
 
-    @property
-    def stripped(self) -> str:
-        return self.text.strip()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stripped", self.text.strip())
 
 
 def _balanced(text: str) -> bool:
@@ -221,7 +222,7 @@ def classify_lines(lines: list[str], first_is_heading: bool) -> list[str]:
             kind = "question"
         elif previous == "question" and len(s) <= MAX_QUESTION_CHARS:
             kind = "answer"
-        elif is_comment(s):
+        elif is_comment(line):
             kind = "comment"
         else:
             kind = "body"
@@ -243,14 +244,11 @@ def _is_quote(line: str) -> bool:
 
 def is_comment(line: str) -> bool:
     """A casual remark by the page's author (いやー…, …やん!, …ですね。) rather than reporting."""
-    s = line.strip()
-    if _CASUAL_START_RE.match(s):
+    if _CASUAL_START_RE.match(line.strip()):
         return True
-    return any(_CASUAL_END_RE.search(sentence) for sentence in _split_sentences_text(s))
-
-
-def _split_sentences_text(text: str) -> list[str]:
-    return [text[a:b].strip() for a, b in split_sentences(text) if text[a:b].strip()]
+    # The sentences of the line as given: the same as of its stripped form, and cached for
+    # _line_sentences, which splits the same line again.
+    return any(_CASUAL_END_RE.search(line, a, b) for a, b in _sentence_spans(line))
 
 
 _SENTENCE_EVENT_RE = re.compile(r"[「『（(【［\[〈《“」』）)】］\]〉》”]|[。!?！？]+")
@@ -261,6 +259,11 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
     「…。」と述べた stays one sentence.
     """
+    return list(_sentence_spans(text))
+
+
+@lru_cache(maxsize=1024)
+def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans = []
     depth = 0
     start = 0
@@ -275,15 +278,15 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             start = match.end()
     if start < len(text):
         spans.append((start, len(text)))
-    return [_trim(text, a, b) for a, b in spans if text[a:b].strip()]
+    return tuple(trimmed for a, b in spans if (trimmed := _trim(text, a, b))[0] < trimmed[1])
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+    """``(start, end)`` without white space at either end."""
+    piece = text[start:end]
+    left = piece.lstrip()
+    start += len(piece) - len(left)
+    return start, start + len(left.rstrip())
 
 
 def _line_sentences(line: str, kind: str) -> list[tuple[str, int, int]]:
@@ -294,13 +297,13 @@ def _line_sentences(line: str, kind: str) -> list[tuple[str, int, int]]:
         url = _URL_RE.search(line)
         cut = url.end() if url else len(line)
         result = [("citation", *_trim(line, 0, cut))]
-        for a, b in split_sentences(line[cut:]):
+        for a, b in _sentence_spans(line[cut:]):
             piece = line[cut + a : cut + b]
             result.append(("comment" if is_comment(piece) else "body", cut + a, cut + b))
         return result
     if kind == "comment":
-        return [("comment", a, b) for a, b in split_sentences(line)]
-    return [("body", a, b) for a, b in split_sentences(line)]
+        return [("comment", a, b) for a, b in _sentence_spans(line)]
+    return [("body", a, b) for a, b in _sentence_spans(line)]
 
 
 def parse_citation(line: str) -> dict[str, str] | None:
