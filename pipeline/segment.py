@@ -32,7 +32,6 @@ offsets hold).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -78,6 +77,7 @@ _EXPLICIT_HEADING_RES = (
     re.compile(r"^[(（](?:\d{1,2}|[０-９]{1,2})[)）]\s*\S"),
     re.compile(r"^[①-⑳]\s*\S"),
 )
+_EXPLICIT_HEADING_RE = re.compile("|".join(f"(?:{rx.pattern})" for rx in _EXPLICIT_HEADING_RES))
 # News datelines such as 【ワシントン共同】 or 【北京＝山田太郎】 open a paragraph; not headings.
 _DATELINE_RE = re.compile(r"^【[^】]*(?:共同|時事|ロイター|AFP|AP|発|支局|特派員|[=＝])[^】]*】")
 _BULLET_START = (*tuple("✅💡•・-*+>※▪◦»"), "- ", "* ", "> ", "「", "『", "“", '"')
@@ -90,16 +90,12 @@ _QUESTION_END = ("?", "?")
 _BRACKETS = ("「」", "『』", "\uff08\uff09", "()", "【】", "[]", "［］", "〈〉", "《》", "“”")
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     number: int  # 1-based
     start: int
     end: int  # end of content, before the line break
     text: str
-    stripped: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "stripped", self.text.strip())
+    stripped: str
 
 
 def _balanced(text: str) -> bool:
@@ -127,7 +123,7 @@ def explicit_heading(line: str) -> bool:
     s = line.strip()
     if not s or len(s) > 60:
         return False
-    if not any(rx.match(s) for rx in _EXPLICIT_HEADING_RES):
+    if not _EXPLICIT_HEADING_RE.match(s):
         return False
     if _DATELINE_RE.match(s):
         return False
@@ -338,7 +334,7 @@ class ArticleSegments(NamedTuple):
 def segment_article(article_id: str, text: str, published: str = "") -> ArticleSegments:
     """Split one article's text into section, boilerplate, sentence and citation rows."""
     lines = [
-        _Line(n, start, end, text[start:end])
+        _Line(n, start, end, (line := text[start:end]), line.strip())
         for n, (start, end, _next) in enumerate(line_spans(text), start=1)
     ]
     raw = [ln.text for ln in lines]
