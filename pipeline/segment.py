@@ -185,12 +185,18 @@ _QUOTE_START = ("「", "『", "“", ">", "＞")
 _CASUAL_START_RE = re.compile(
     r"^(?:いやー|いやぁ|なるほど|うーん|へぇ|ほんま|ほんと|やっぱり|正直)"
 )
-_CASUAL_END_RE = re.compile(
-    r"(?:ね|よね|(?<!せ)よ|わ|やん|やな|やわ|やで|なぁ|なあ|ねん|かな|だな|よな|っす|じゃん|しな|"
-    r"せな|あかん|あかんねん|ですね|ますね|ましたね|でしたね|ですよ|ますよ|ましょう|しなきゃ|"
-    r"たい|思いました|感じました)"
-    r"[!！?？。…〜~ｗw笑]*$"
+_CASUAL_ENDINGS = (
+    "ね", "よね", "よ", "わ", "やん", "やな", "やわ", "やで", "なぁ", "なあ", "ねん", "かな",
+    "だな", "よな", "っす", "じゃん", "しな", "せな", "あかん", "あかんねん", "ですね", "ますね",
+    "ましたね", "でしたね", "ですよ", "ますよ", "ましょう", "しなきゃ", "たい", "思いました",
+    "感じました",
 )
+_CASUAL_TAIL = "!！?？。…〜~ｗw笑"
+_CASUAL_END_RE = re.compile(
+    "(?:" + "|".join("(?<!せ)よ" if e == "よ" else e for e in _CASUAL_ENDINGS) + ")"  # not せよ
+    f"[{_CASUAL_TAIL}]*$"
+)
+_LONGEST_CASUAL_ENDING = max(map(len, _CASUAL_ENDINGS))
 _SENTENCE_SPLIT_RE = re.compile(r"[。!?！？]+")
 _OPENERS = "「『（(【［[〈《“"
 _CLOSERS = "」』）)】］]〉》”"
@@ -244,7 +250,16 @@ def is_comment(line: str) -> bool:
         return True
     # The sentences of the line as given: the same as of its stripped form, and cached for
     # _line_sentences, which splits the same line again.
-    return any(_CASUAL_END_RE.search(line, a, b) for a, b in _sentence_spans(line))
+    return any(_casual_ending(line, a, b) for a, b in _sentence_spans(line))
+
+
+def _casual_ending(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` ends in a casual ending (searched in its last characters
+    only: the regex scans from every position it is given)."""
+    tail = end
+    while tail > start and text[tail - 1] in _CASUAL_TAIL:
+        tail -= 1
+    return _CASUAL_END_RE.search(text, max(start, tail - _LONGEST_CASUAL_ENDING), end) is not None
 
 
 _SENTENCE_EVENT_RE = re.compile(r"[「『（(【［\[〈《“」』）)】］\]〉》”]|[。!?！？]+")
