@@ -59,7 +59,6 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -121,15 +120,17 @@ def load_wordlist(path: Path) -> frozenset[str]:
     return frozenset(words)
 
 
-@lru_cache(maxsize=1)
-def _rc_file() -> str:
+@contextlib.contextmanager
+def _rc_file():
+    """A mecabrc with our output formats, for as long as a tagger is being made (MeCab reads
+    it then only; a file left behind would pile up, one per process)."""
     import unidic_lite
 
-    folder = tempfile.mkdtemp(prefix="jtopics-mecab-")
-    path = os.path.join(folder, "mecabrc")
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(f"dicdir = {unidic_lite.DICDIR}\n" + _RC_FORMAT)
-    return path
+    with tempfile.TemporaryDirectory(prefix="jtopics-mecab-") as folder:
+        path = os.path.join(folder, "mecabrc")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(f"dicdir = {unidic_lite.DICDIR}\n" + _RC_FORMAT)
+        yield path
 
 
 _TAGGERS = threading.local()
@@ -144,9 +145,10 @@ def _tagger(name: str, options: str) -> Any:
         import fugashi
         import unidic_lite
 
-        tagger = fugashi.GenericTagger(
-            f"-r {_rc_file()} -d {unidic_lite.DICDIR} -O {name} "
-            f"-b {MAX_CHUNK_CHARS * 4 + 1024} {options}")
+        with _rc_file() as rc:
+            tagger = fugashi.GenericTagger(
+                f"-r {rc} -d {unidic_lite.DICDIR} -O {name} "
+                f"-b {MAX_CHUNK_CHARS * 4 + 1024} {options}")
         setattr(_TAGGERS, name, tagger)
     return tagger
 

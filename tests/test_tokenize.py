@@ -285,3 +285,17 @@ def test_tokenizers_in_threads_give_the_serial_tokens(seeds_dir):
     with ThreadPoolExecutor(4) as pool:
         threaded = list(pool.map(lambda t: Tokenizer().tokenize_texts([t]), texts))
     assert all(a.equals(b) for a, b in zip(serial, threaded, strict=True))
+
+
+def test_making_a_tagger_leaves_no_file_behind(tmp_path, monkeypatch, tokenizer):
+    import tempfile
+    import threading
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    found = []
+    # Taggers are made once per thread: a new thread makes new ones.
+    worker = threading.Thread(target=lambda: found.append(tokenizer.tokens("日米の関税交渉。")))
+    worker.start()
+    worker.join()
+    assert found and found[0]
+    assert list(tmp_path.iterdir()) == []
