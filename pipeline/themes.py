@@ -613,8 +613,9 @@ def lexical_scores(
     matcher = ThemeMatcher(themes)
     # Most sections hold no term at all: only the others need morpheme boundaries.
     texts: dict[str, tuple[int, str]] = {}
-    for section_id, offset, text in zip(sections["section_id"], sections["char_start"],
-                                        sections["analysis_text"], strict=True):
+    for section_id, offset, text in zip(sections["section_id"].tolist(),
+                                        sections["char_start"].tolist(),
+                                        sections["analysis_text"].tolist(), strict=True):
         if section_id in excluded:
             text = _blank(text, offset, excluded[section_id])
         if matcher.may_match(analysis_form(text)):
