@@ -141,7 +141,7 @@ def merge_counts(parts: list[DocumentTermMatrix]) -> DocumentTermMatrix:
     columns, vocabulary = sorted_codes(np.concatenate([p.terms for p in parts]))
     bounds = np.cumsum([len(p.terms) for p in parts])[:-1]
     blocks = []
-    for part, remap in zip(parts, np.split(columns.astype(np.int64), bounds), strict=True):
+    for part, remap in zip(parts, np.split(columns, bounds), strict=True):
         m = part.matrix.tocsr()
         blocks.append(sp.csr_matrix((m.data, remap[m.indices], m.indptr),
                                     shape=(m.shape[0], len(vocabulary))))
