@@ -93,8 +93,8 @@ class Rule:
              vetoed: list[tuple[int, int]]) -> list[str]:
         """Evidence keys, one per sentence where the rule holds."""
         keys: list[str] = []
-        if not all(any(term in norm for term in group) for group in self.groups):
-            return keys  # some group has no term anywhere in the section
+        if not self.may_hold(norm):
+            return keys
         sorted_bounds = sorted(boundaries)
         for s_start, s_end in sentences:
             if self.weight < 1.0 and (s_start, s_end) in vetoed:
@@ -120,6 +120,11 @@ class Rule:
                 if combo is not None:
                     keys.append("+".join(term for _s, _e, term in combo))
         return keys
+
+    def may_hold(self, norm: str) -> bool:
+        """Whether every group has a term somewhere in ``norm`` (else :meth:`find` finds
+        nothing there)."""
+        return all(any(term in norm for term in group) for group in self.groups)
 
     def _combination(self, hits, sorted_bounds):
         import itertools
@@ -363,8 +368,7 @@ class ThemeMatcher:
         if self._candidates(norm):
             return True
         return any(pattern.search(norm) for theme in self.themes for pattern, _w in theme.patterns
-                   ) or any(all(any(term in norm for term in group) for group in rule.groups)
-                            for theme in self.themes for rule in theme.rules)
+                   ) or any(rule.may_hold(norm) for theme in self.themes for rule in theme.rules)
 
     def matches(self, norm: str, boundaries: set[int],
                 pos_at: dict[int, str] | None = None) -> list[_Match]:
