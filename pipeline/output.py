@@ -99,7 +99,8 @@ def _write_parts(table: PartitionedTable, path: Path, fmt: str, excel: bool) -> 
             if pq.read_schema(source).names == table.columns:
                 _link_or_copy(source, target)
             else:
-                pd.read_parquet(source, columns=table.columns).to_parquet(target, index=False)
+                # Arrow to Arrow: the pandas metadata and column types carry over as they are.
+                pq.write_table(pq.read_table(source, columns=table.columns), target)
         return
     with open(path, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as handle:
         for number, part in enumerate(table.parts()):
