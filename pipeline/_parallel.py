@@ -17,15 +17,24 @@ import numpy as np
 T = TypeVar("T")
 
 
-def chunk_ranges(n_items: int, n_chunks: int,
-                 weights: Sequence[int] | None = None) -> list[tuple[int, int]]:
+def chunk_ranges(n_items: int, n_chunks: int, weights: Sequence[int] | None = None,
+                 taper: int = 0) -> list[tuple[int, int]]:
     """Up to ``n_chunks`` contiguous ``(start, stop)`` ranges covering ``n_items``: of nearly
-    equal size, or of nearly equal total ``weights`` (e.g. characters) when given."""
+    equal size, or of nearly equal total ``weights`` (e.g. characters) when given.
+
+    With ``weights``, the last ``taper`` ranges get half the weight of the others: a pool
+    working through them in order then ends on short jobs, and its workers finish nearly
+    together instead of one waiting a whole job for the other.
+    """
     if weights is not None:
         cumulative = np.cumsum(weights)
         total = int(cumulative[-1]) if len(cumulative) else 0
-        bounds = sorted({0, n_items, *(int(np.searchsorted(cumulative, total * k / n_chunks))
-                                       for k in range(1, n_chunks))})
+        taper = max(0, min(taper, n_chunks - 1))
+        full = n_chunks - taper
+        shares = [*range(1, full + 1), *(full + (j + 1) / 2 for j in range(taper))]
+        unit = total / shares[-1] if shares else 0
+        bounds = sorted({0, n_items, *(int(np.searchsorted(cumulative, unit * share))
+                                       for share in shares[:-1])})
     else:
         n_chunks = max(1, min(n_chunks, n_items))
         bounds = [round(k * n_items / n_chunks) for k in range(n_chunks + 1)]

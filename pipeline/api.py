@@ -315,7 +315,8 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
     n_chars = sum(sizes) // 3
     workers = config.workers_for(n_chars)
     n_chunks = max(1, -(-n_chars // config.chunk_chars), 4 * workers if workers > 1 else 1)
-    ranges = chunk_ranges(len(entries), n_chunks, weights=sizes) if entries else []
+    ranges = chunk_ranges(len(entries), n_chunks, weights=sizes,
+                          taper=2 * workers if workers > 1 else 0) if entries else []
     # Kept open after the per-article stages for the topic fits.
     with _executor(config, workers) as executor:
         with timer("segment"):

@@ -30,6 +30,19 @@ def test_weighted_chunks_balance_characters():
     assert ranges == [(0, 1), (1, 6)]
 
 
+def test_tapered_chunks_end_with_half_weight_ranges():
+    weights = [10] * 100
+    ranges = chunk_ranges(100, 6, weights=weights, taper=2)
+    assert [i for a, b in ranges for i in range(a, b)] == list(range(100))
+    sizes = [b - a for a, b in ranges]
+    # A boundary falls within one item of its weight target: 200, 400, 600, 800, 900.
+    assert all(abs(size - 20) <= 1 for size in sizes[:4])
+    assert all(abs(size - 10) <= 1 for size in sizes[4:])
+    # A taper longer than the list leaves the first range whole.
+    sizes = [b - a for a, b in chunk_ranges(100, 3, weights=weights, taper=5)]
+    assert abs(sizes[0] - 50) <= 1 and all(abs(size - 25) <= 1 for size in sizes[1:])
+
+
 @pytest.mark.parametrize("executor", [Executor(), ProcessExecutor(2)],
                          ids=["this-process", "process-pool"])
 def test_executors_keep_job_order_and_run_the_initializer(executor):
