@@ -485,8 +485,10 @@ def _boundaries(tokens: pd.DataFrame) -> dict[str, set[int]]:
 
     if tokens.empty:
         return {}
-    surfaces = pa.array(tokens["surface"].astype(str).tolist())
-    raw_parts = pa.array(tokens["parts"].astype(str).tolist())
+    # Arrow-backed string columns pass to Arrow without copying.
+    columns = pa.Table.from_pandas(tokens[["surface", "parts"]], preserve_index=False)
+    surfaces, raw_parts = (columns.column(name).combine_chunks().cast(pa.large_string())
+                           for name in ("surface", "parts"))
     # A one-morpheme token whose surface holds "|" has that surface as its parts: no split.
     plain = pc.equal(raw_parts, surfaces)
     parts = pc.split_pattern(pc.if_else(plain, pc.replace_substring(raw_parts, "|", "\x1f"),
@@ -498,14 +500,14 @@ def _boundaries(tokens: pd.DataFrame) -> dict[str, set[int]]:
     within = ends - np.repeat(np.where(first > 0, ends[first - 1], 0), counts)
     starts = tokens["char_start"].to_numpy().astype(np.int64)
     positions = np.concatenate([starts, np.repeat(starts, counts) + within])
-    owners = np.concatenate([np.arange(len(starts)), np.repeat(np.arange(len(starts)), counts)])
-    section_of = tokens["section_id"].to_numpy()[owners]
+    codes, section_ids = pd.factorize(tokens["section_id"])
+    section_of = np.concatenate([codes, np.repeat(codes, counts)])
     order = np.argsort(section_of, kind="stable")
     section_of, positions = section_of[order], positions[order]
     cuts = np.flatnonzero(section_of[1:] != section_of[:-1]) + 1
     result: dict[str, set[int]] = {}
     for lo, hi in itertools.pairwise(np.r_[0, cuts, len(order)]):
-        result[str(section_of[lo])] = set(positions[lo:hi].tolist())
+        result[str(section_ids[section_of[lo]])] = set(positions[lo:hi].tolist())
     return result
 
 
