@@ -753,10 +753,12 @@ def tokenize(sections: pd.DataFrame, tokenizer: Tokenizer | None = None, workers
     texts = sections["analysis_text"].tolist()
     table = tokenize_cached(texts, tokenizer, workers, cache, shards)
     doc = table["doc"].to_numpy()
-    section_ids = sections["section_id"].to_numpy()
     offsets = sections["char_start"].to_numpy().astype(np.int64)
-    frame = table.drop(["doc"]).to_pandas()
-    frame.insert(0, "section_id", section_ids[doc] if len(doc) else [])
+    # The ids are repeated in Arrow: one Python string per token would cost more.
+    section_ids = pa.Table.from_pandas(sections[["section_id"]], preserve_index=False).column(0)
+    frame = table.drop(["doc"]).add_column(
+        0, "section_id", section_ids.combine_chunks().cast(pa.string()).take(pa.array(doc))
+    ).to_pandas()
     frame["char_start"] = frame["char_start"].to_numpy() + offsets[doc]
     frame["char_end"] = frame["char_end"].to_numpy() + offsets[doc]
     frame = frame.astype({"position": "int64", "char_start": "int64", "char_end": "int64",
