@@ -331,6 +331,27 @@ class _Match:
     key: str
 
 
+def _trie_regex(words: set[str]) -> re.Pattern[str] | None:
+    """A regex matching exactly ``words``, built as a trie (common prefixes shared)."""
+    if not words:
+        return None
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, dict]) -> str:
+        branches = [re.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        joined = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{joined})?" if "" in node else joined
+
+    return re.compile(pattern(trie))
+
+
 class ThemeMatcher:
     """Finds taxonomy evidence in normalised text; built once per taxonomy.
 
@@ -354,6 +375,15 @@ class ThemeMatcher:
         for index, (term, _entries) in enumerate(self._terms):
             self._by_first.setdefault(term[0], []).append(index)
         self._firsts = frozenset(self._by_first)
+        # The screen: one regex (a trie, so the engine never backtracks across alternatives)
+        # of every term and of each rule's most selective group (its shortest term longest).
+        # Where neither it nor a pattern matches, no term occurs and no rule can hold.
+        screened = {term for term, _entries in self._terms}
+        for theme in themes:
+            for rule in theme.rules:
+                screened.update(max(rule.groups, key=lambda group: min(map(len, group))))
+        self._screen = _trie_regex(screened)
+        self._patterns = [pattern for theme in themes for pattern, _w in theme.patterns]
 
     def _candidates(self, norm: str) -> list[tuple[str, list]]:
         """The terms occurring in ``norm`` (anywhere), longest first."""
@@ -365,6 +395,9 @@ class ThemeMatcher:
         """Whether ``norm`` holds any term, pattern match or rule's terms at all; when not,
         :func:`score_section` finds no evidence in it (a cheap test that skips the section's
         boundaries and sentences)."""
+        if (self._screen is not None and self._screen.search(norm) is None
+                and not any(pattern.search(norm) for pattern in self._patterns)):
+            return False
         if self._candidates(norm):
             return True
         return any(pattern.search(norm) for theme in self.themes for pattern, _w in theme.patterns

@@ -4,6 +4,8 @@ import math
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.config import DEFAULT_THEMES
 from pipeline.errors import TaxonomyError
@@ -427,3 +429,17 @@ def test_a_model_share_alone_tags_only_when_it_is_near_certain(taxonomy):
     assert table[["section_id", "theme_id", "method"]].values.tolist() == [
         ["lexical", taxonomy[1].id, "lexicon"], ["certain", taxonomy[0].id, "model"]]
     assert table["score"].tolist() == [0.8, round(MODEL_WEIGHT * certain[0], 4)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.sets(st.text(alphabet="アイ米軍.*", min_size=1, max_size=4), max_size=12),
+       text=st.text(alphabet="アイ米軍.*x", max_size=12))
+def test_the_trie_screen_matches_exactly_its_words(words, text):
+    from pipeline.themes import _trie_regex
+
+    screen = _trie_regex(words)
+    if not words:
+        assert screen is None
+        return
+    assert (screen.fullmatch(text) is not None) == (text in words)
+    assert (screen.search(text) is not None) == any(word in text for word in words)
