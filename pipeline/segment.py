@@ -342,7 +342,7 @@ def parse_citation(line: str) -> dict[str, str] | None:
 class ArticleSegments(NamedTuple):
     sections: list[dict]
     boilerplate: list[dict]
-    sentences: list[dict]
+    sentences: list[tuple]  # in SENTENCE_COLUMNS order (the most rows: tuples build faster)
     citations: list[dict]
 
 
@@ -390,7 +390,7 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
     ends = [s for s, _ in starts[1:]] + [len(lines)]
 
     sections: list[dict] = []
-    sentences: list[dict] = []
+    sentences: list[tuple] = []
     citations: list[dict] = []
     for (begin, kind), stop in zip(starts, ends, strict=True):
         keep = [j for j in range(begin, stop) if lines[j].stripped and j not in masked]
@@ -398,11 +398,11 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
             continue
         first, last = lines[keep[0]], lines[keep[-1]]
         span_text = text[first.start : last.end]
-        analysis = list(span_text)
+        analysis = span_text
         for j in range(keep[0], keep[-1] + 1):
-            if j in masked:
-                for k in range(lines[j].start - first.start, lines[j].end - first.start):
-                    analysis[k] = " "
+            if j in masked:  # blanked to spaces of the same length, so offsets hold
+                a, b = lines[j].start - first.start, lines[j].end - first.start
+                analysis = analysis[:a] + " " * (b - a) + analysis[b:]
         own_date = next((d for j in keep if (d := published_date(lines[j].text))), "")
         ordinal = len(sections)
         sections.append({
@@ -417,7 +417,7 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
             "char_end": last.end,
             "published": own_date or published,
             "text": span_text,
-            "analysis_text": "".join(analysis),
+            "analysis_text": analysis,
         })
         section_id = sections[-1]["section_id"]
         kept_lines = [lines[j] for j in keep]
@@ -428,14 +428,9 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
         sentence_id = 0
         for ln, line_kind in zip(kept_lines, line_kinds, strict=True):
             for sentence_kind, start, end in _line_sentences(ln.text, line_kind):
-                sentences.append({
-                    "section_id": section_id,
-                    "sentence_id": sentence_id,
-                    "kind": sentence_kind,
-                    "text": text[ln.start + start : ln.start + end],
-                    "char_start": ln.start + start,
-                    "char_end": ln.start + end,
-                })
+                sentences.append((section_id, sentence_id, sentence_kind,
+                                  text[ln.start + start : ln.start + end], ln.start + start,
+                                  ln.start + end))
                 sentence_id += 1
             if line_kind == "citation":
                 citation = parse_citation(ln.text)
@@ -486,7 +481,7 @@ def segment(articles: pd.DataFrame, workers: int = 1) -> Segmentation:
     """
     section_rows: list[dict] = []
     boilerplate_rows: list[dict] = []
-    sentence_rows: list[dict] = []
+    sentence_rows: list[tuple] = []
     citation_rows: list[dict] = []
     rows = list(zip(articles["article_id"], articles["text"], articles["published"],
                     strict=True))

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from pipeline.ingest import ingest
 from pipeline.segment import (
+    SENTENCE_COLUMNS,
     SENTENCE_KINDS,
     explicit_heading,
     heading_shaped,
@@ -254,7 +255,8 @@ def test_arbitrary_unicode_segments_with_exact_offsets(text):
     for s in parts.sections:
         assert text[s["char_start"] : s["char_end"]] == s["text"]
         assert len(s["analysis_text"]) == len(s["text"])
-    for sentence in parts.sentences:
+    for row in parts.sentences:
+        sentence = dict(zip(SENTENCE_COLUMNS, row, strict=True))
         assert text[sentence["char_start"] : sentence["char_end"]] == sentence["text"]
         assert sentence["kind"] in SENTENCE_KINDS
     lines = text.splitlines()
