@@ -400,8 +400,8 @@ class ThemeMatcher:
             return False
         if self._candidates(norm):
             return True
-        return any(pattern.search(norm) for theme in self.themes for pattern, _w in theme.patterns
-                   ) or any(rule.may_hold(norm) for theme in self.themes for rule in theme.rules)
+        return any(pattern.search(norm) for pattern in self._patterns) or any(
+            rule.may_hold(norm) for theme in self.themes for rule in theme.rules)
 
     def matches(self, norm: str, boundaries: set[int],
                 pos_at: dict[int, str] | None = None) -> list[_Match]:
