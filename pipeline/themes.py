@@ -42,7 +42,7 @@ import pandas as pd
 
 from ._parallel import chunk_ranges, map_in_order
 from .errors import TaxonomyError
-from .textutil import analysis_form, normalize_with_offsets, sentence_spans
+from .textutil import analysis_form, analysis_forms, normalize_with_offsets, sentence_spans
 from .topics import GuidedTopicModel
 from .vectorize import DocumentTermMatrix
 
@@ -651,13 +651,15 @@ def lexical_scores(
     excluded = excluded or {}
     matcher = ThemeMatcher(themes)
     # Most sections hold no term at all: only the others need morpheme boundaries.
-    texts: dict[str, tuple[int, str]] = {}
-    for section_id, offset, text in zip(sections["section_id"].tolist(),
-                                        sections["char_start"].tolist(),
-                                        sections["analysis_text"].tolist(), strict=True):
+    ids, offsets, texts_in = (sections["section_id"].tolist(), sections["char_start"].tolist(),
+                              sections["analysis_text"].tolist())
+    for index, section_id in enumerate(ids):
         if section_id in excluded:
-            text = _blank(text, offset, excluded[section_id])
-        if matcher.may_match(analysis_form(text)):
+            texts_in[index] = _blank(texts_in[index], offsets[index], excluded[section_id])
+    texts: dict[str, tuple[int, str]] = {}
+    for section_id, offset, text, form in zip(ids, offsets, texts_in, analysis_forms(texts_in),
+                                              strict=True):
+        if matcher.may_match(form):
             texts[section_id] = (offset, text)
     if not texts:
         return {}

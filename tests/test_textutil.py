@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 import itertools
+import unicodedata
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.textutil import analysis_form, normalize_with_offsets, published_date
+from pipeline.textutil import (
+    _BATCHABLE_RE,
+    analysis_form,
+    analysis_forms,
+    normalize_with_offsets,
+    published_date,
+)
 
 
 def test_analysis_normalisation():
@@ -41,6 +48,47 @@ _TRICKY = st.sampled_from(list("アカｶｰーー〜~～－ﾞﾟ\u200b\u00ad�
 @given(st.lists(_TRICKY, max_size=40).map("".join) | st.text(max_size=60))
 def test_analysis_form_is_the_text_of_the_offset_normalisation(text):
     assert analysis_form(text) == normalize_with_offsets(text)[0]
+
+
+# Beside _TRICKY: what the batched path must tell apart (word-final and lone long marks,
+# wave-dash runs, ellipses, a combining voicing mark, kana, a Greek capital).
+_BATCH_TRICKY = st.sampled_from(list("アカンーｰーあ〜〜~～…‥・。ＡA\t\u3000\u200bｶﾞ\u3099Ω日 \n"))
+
+
+@given(st.lists(st.lists(_BATCH_TRICKY | _TRICKY, max_size=30).map("".join), max_size=8))
+def test_batched_analysis_forms_are_the_analysis_forms(texts):
+    assert analysis_forms(texts) == [analysis_form(t) for t in texts]
+
+
+@pytest.mark.parametrize(("text", "form"), [
+    ("エネルギー安全保障", "エネルギ安全保障"),  # a word-final mark before a kanji
+    ("コーヒー。", "コーヒ。"),
+    ("すごーい〜〜〜！", "すごーい〜!"),  # a lone mark (the per-character pass)
+    ("ＧＤＰ比…Ｕ．Ｓ．", "gdp比...u.s."),
+])
+def test_batched_forms_of_examples(text, form):
+    assert analysis_forms([text]) == [form] == [analysis_form(text)]
+
+
+def test_batchable_characters_normalise_alone_and_never_combine():
+    # A character that is the second part of a composition (U+3099 in ga = ka + U+3099, the
+    # Hangul vowel and final jamo) could join the character before it: none may be batchable,
+    # nor begin a batchable character's decomposition.
+    seconds = set(map(chr, [*range(0x1161, 0x1176), *range(0x11A8, 0x11C3)]))
+    for code in range(0x110000):
+        parts = unicodedata.decomposition(chr(code)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(chr(int(parts[1], 16)))
+    batchable = [chr(c) for c in range(0x10000) if _BATCHABLE_RE.fullmatch(chr(c))]
+    assert len(batchable) > 21_000  # ideographs, kana, ASCII, full-width forms...
+    for ch in batchable:
+        decomposed = unicodedata.normalize("NFKD", ch)
+        assert len(unicodedata.normalize("NFKC", ch)) == 1 or ch in "…‥", ch
+        assert unicodedata.combining(decomposed[0]) == 0, ch
+        assert decomposed[0] not in seconds, ch
+    # Alone, after a katakana and before one, each gives what the per-character pass gives.
+    for texts in (batchable, ["ア" + c for c in batchable], [c + "ア" for c in batchable]):
+        assert analysis_forms(texts) == [analysis_form(t) for t in texts]
 
 
 def test_published_date_forms():
