@@ -207,7 +207,9 @@ class _Chunk:
     warnings: list[str]
     sections: pd.DataFrame  # all columns, or SLIM_SECTION_COLUMNS when streamed
     citations: pd.DataFrame
-    stored: dict[str, pd.DataFrame | Path | None]  # each STREAMED table, or its part file
+    # Each STREAMED table, or its part file (spooled, the sections' in-memory analysis_text
+    # is a part file of its own: section_analysis).
+    stored: dict[str, pd.DataFrame | Path | None]
     counts: DocumentTermMatrix
     lexical: dict
     seconds: dict[str, float]
@@ -243,6 +245,10 @@ def _process_chunk(job: tuple) -> _Chunk:
         "sentences": segmented.sentences, "tokens": tokens[TOKEN_COLUMNS]}
     sections = segmented.sections
     if spool is not None and len(articles):
+        # The written columns and the in-memory ones go to separate files, so the written
+        # parts can be linked into the output as they are.
+        stored["sections"] = sections[OUTPUT_COLUMNS["sections"]]
+        stored["section_analysis"] = sections[["analysis_text"]]
         # Empty parts are left out: their untyped columns would not match the others.
         stored = {name: write_partitioned(table, spool / name, index) if len(table) else None
                   for name, table in stored.items()}
@@ -352,10 +358,12 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
                 owner = PartitionedTable([], [], owned_folder=spool)
                 stored = {name: PartitionedTable([c.stored[name] for c in chunks
                                                   if c.stored[name] is not None],
-                                                 OUTPUT_COLUMNS[name] if name != "sections"
-                                                 else [*OUTPUT_COLUMNS[name], "analysis_text"],
-                                                 keep_alive=owner)
+                                                 OUTPUT_COLUMNS[name], keep_alive=owner)
                           for name in STREAMED}
+                stored["sections"] = PartitionedTable(
+                    stored["sections"].paths, [*OUTPUT_COLUMNS["sections"], "analysis_text"],
+                    keep_alive=owner, side_paths=[c.stored["section_analysis"] for c in chunks
+                                                  if c.stored["section_analysis"] is not None])
             else:
                 stored = {name: _concat([c.stored[name] for c in chunks]) for name in STREAMED}
             lexical = {k: v for c in chunks for k, v in c.lexical.items()}

@@ -50,12 +50,17 @@ class PartitionedTable:
         A spool folder this object deletes when it is garbage-collected.
     keep_alive : object
         Kept referenced (e.g. the owner of the spool folder the parts are in).
+    side_paths : sequence of Path or None
+        Beside each part, a file with more columns of the same rows (columns kept in memory
+        but never written, so that the parts themselves hold exactly the written columns).
     """
 
     def __init__(self, paths: list[Path], columns: list[str],
-                 owned_folder: Path | None = None, keep_alive: object = None) -> None:
+                 owned_folder: Path | None = None, keep_alive: object = None,
+                 side_paths: list[Path] | None = None) -> None:
         self.paths = [Path(p) for p in paths]
         self.columns = list(columns)
+        self.side_paths = [Path(p) for p in side_paths] if side_paths is not None else None
         self._keep_alive = keep_alive
         if owned_folder is not None:
             self._cleanup = weakref.finalize(self, shutil.rmtree, str(owned_folder), True)
@@ -66,12 +71,24 @@ class PartitionedTable:
         return sum(pq.ParquetFile(p).metadata.num_rows for p in self.paths)
 
     def __getitem__(self, columns: list[str]) -> PartitionedTable:
-        return PartitionedTable(self.paths, list(columns), keep_alive=self)
+        return PartitionedTable(self.paths, list(columns), keep_alive=self,
+                                side_paths=self.side_paths)
 
     def parts(self):
         """Each part as a DataFrame, in order."""
-        for path in self.paths:
-            yield pd.read_parquet(path, columns=self.columns)
+        import pyarrow.parquet as pq
+
+        for index, path in enumerate(self.paths):
+            if self.side_paths is None:
+                yield pd.read_parquet(path, columns=self.columns)
+                continue
+            own = set(pq.read_schema(path).names)
+            main = pd.read_parquet(path, columns=[c for c in self.columns if c in own])
+            rest = [c for c in self.columns if c not in own]
+            if rest:
+                side = pd.read_parquet(self.side_paths[index], columns=rest)
+                main = pd.concat([main, side], axis=1)[self.columns]
+            yield main
 
     def to_pandas(self) -> pd.DataFrame:
         frames = list(self.parts())

@@ -125,6 +125,9 @@ def test_chunked_run_streams_tokens_and_matches_one_chunk(seeds_dir, tmp_path):
     whole.write(tmp_path / "whole", formats="both")
     for name in ("sections", "sentences", "boilerplate", "tokens"):
         assert (tmp_path / "out" / f"{name}.parquet").is_dir(), name
+    # Written section parts hold exactly the written columns (linked, not rewritten).
+    first_part = tmp_path / "out" / "sections.parquet" / "part-00000.parquet"
+    assert list(pd.read_parquet(first_part).columns) == OUTPUT_COLUMNS["sections"]
     parts = sorted((tmp_path / "out" / "tokens.parquet").glob("part-*.parquet"))
     assert len(parts) == len(chunked.token_table.paths)
     # The folder of parts reads as one table, equal to the CSV and to the one-chunk run.
@@ -132,6 +135,10 @@ def test_chunked_run_streams_tokens_and_matches_one_chunk(seeds_dir, tmp_path):
     pd.testing.assert_frame_equal(tokens, whole.tokens[list(tokens.columns)])
     for csv in (tmp_path / "whole").glob("*.csv"):
         assert (tmp_path / "out" / csv.name).read_bytes() == csv.read_bytes(), csv.name
+    # The in-memory analysis text comes back from its own part files, row for row (read
+    # after writing: loading puts the whole table in the result instead of its parts).
+    pd.testing.assert_series_equal(chunked.sections["analysis_text"],
+                                   whole.sections["analysis_text"])
     # The spool folder beside the output disappears with the result.
     del chunked
     import gc
