@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -51,10 +52,18 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     character ``i``; ``starts[len(text)]`` is its length. The original text is never changed.
 
     Runs of ordinary characters are normalised whole (linear time, C speed); only the
-    characters the rules above are about are handled one by one.
+    characters the rules above are about are handled one by one. A text of characters that
+    normalise one by one (see ``_batchable``) is normalised whole, its offsets counted from
+    the few characters whose length changes.
     """
-    starts: list[int] = []
-    return _normalize(text, starts), starts
+    ready = _batchable(text)
+    if ready is None:
+        starts: list[int] = []
+        return _normalize(text, starts), starts
+    lengths = [1] * len(text)
+    for match in _LENGTH_CHANGES_RE.finditer(text):
+        lengths[match.start()] = _CHANGED_LENGTH[match.group()]
+    return _fold(unicodedata.normalize("NFKC", ready)), [0, *itertools.accumulate(lengths)]
 
 
 def analysis_form(text: str) -> str:
@@ -79,6 +88,10 @@ _BATCHABLE_RE = re.compile(
     "\u3041-\u3096\u30a1-\u30fc\u4e00-\u9fff\uff01-\uff0c\uff0e-\uff5d]*"
 )
 _WAVE_RUN_RE = re.compile("〜{2,}")
+# In a batchable text, the characters whose analysis form is not one character long: dropped
+# word-final marks, a wave dash after another, the ellipses (NFKC: ... and ..).
+_LENGTH_CHANGES_RE = re.compile(f"{_WORD_FINAL_MARK_RE.pattern}|(?<=〜)〜|[…‥]")
+_CHANGED_LENGTH = {"ー": 0, "〜": 0, "…": 3, "‥": 2}
 
 
 def _batchable(text: str) -> str | None:

@@ -60,6 +60,14 @@ def test_batched_analysis_forms_are_the_analysis_forms(texts):
     assert analysis_forms(texts) == [analysis_form(t) for t in texts]
 
 
+@given(st.lists(_BATCH_TRICKY, max_size=40).map("".join))
+def test_offsets_of_batchable_texts_are_those_of_the_character_pass(text):
+    from pipeline.textutil import _normalize
+
+    starts: list[int] = []
+    assert normalize_with_offsets(text) == (_normalize(text, starts), starts)
+
+
 @pytest.mark.parametrize(("text", "form"), [
     ("エネルギー安全保障", "エネルギ安全保障"),  # a word-final mark before a kanji
     ("コーヒー。", "コーヒ。"),
