@@ -68,7 +68,8 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
 
 def analysis_form(text: str) -> str:
     """The analysis form of :func:`normalize_with_offsets`, without the offsets (faster)."""
-    return _normalize(text, None)
+    ready = _batchable(text)
+    return _normalize(text, None) if ready is None else _fold(unicodedata.normalize("NFKC", ready))
 
 
 # A katakana word's final long-vowel mark before a character that is neither katakana nor
