@@ -356,14 +356,15 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
             if spool is not None:
                 # One owner keeps the spool folder alive as long as any streamed table is.
                 owner = PartitionedTable([], [], owned_folder=spool)
-                stored = {name: PartitionedTable([c.stored[name] for c in chunks
-                                                  if c.stored[name] is not None],
-                                                 OUTPUT_COLUMNS[name], keep_alive=owner)
-                          for name in STREAMED}
-                stored["sections"] = PartitionedTable(
-                    stored["sections"].paths, [*OUTPUT_COLUMNS["sections"], "analysis_text"],
-                    keep_alive=owner, side_paths=[c.stored["section_analysis"] for c in chunks
-                                                  if c.stored["section_analysis"] is not None])
+                columns = {**OUTPUT_COLUMNS,
+                           "sections": [*OUTPUT_COLUMNS["sections"], "analysis_text"]}
+                beside = {"sections": "section_analysis"}
+                stored = {name: PartitionedTable(
+                    [c.stored[name] for c in chunks if c.stored[name] is not None],
+                    columns[name], keep_alive=owner,
+                    side_paths=[c.stored[beside[name]] for c in chunks
+                                if c.stored[beside[name]] is not None] if name in beside else None,
+                ) for name in STREAMED}
             else:
                 stored = {name: _concat([c.stored[name] for c in chunks]) for name in STREAMED}
             lexical = {k: v for c in chunks for k, v in c.lexical.items()}
