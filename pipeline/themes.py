@@ -395,13 +395,13 @@ class ThemeMatcher:
         """Whether ``norm`` holds any term, pattern match or rule's terms at all; when not,
         :func:`score_section` finds no evidence in it (a cheap test that skips the section's
         boundaries and sentences)."""
-        if (self._screen is not None and self._screen.search(norm) is None
-                and not any(pattern.search(norm) for pattern in self._patterns)):
-            return False
-        if self._candidates(norm):
+        # Where the screen finds nothing (or there is nothing to screen for), no term occurs
+        # and no rule can hold: only a pattern can still match.
+        if self._screen is not None and self._screen.search(norm) is not None and (
+                self._candidates(norm)
+                or any(rule.may_hold(norm) for theme in self.themes for rule in theme.rules)):
             return True
-        return any(pattern.search(norm) for pattern in self._patterns) or any(
-            rule.may_hold(norm) for theme in self.themes for rule in theme.rules)
+        return any(pattern.search(norm) for pattern in self._patterns)
 
     def matches(self, norm: str, boundaries: set[int],
                 pos_at: dict[int, str] | None = None) -> list[_Match]:
