@@ -192,11 +192,9 @@ _CASUAL_ENDINGS = (
     "感じました",
 )
 _CASUAL_TAIL = "!！?？。…〜~ｗw笑"
-_CASUAL_END_RE = re.compile(
-    "(?:" + "|".join("(?<!せ)よ" if e == "よ" else e for e in _CASUAL_ENDINGS) + ")"  # not せよ
-    f"[{_CASUAL_TAIL}]*$"
-)
-_LONGEST_CASUAL_ENDING = max(map(len, _CASUAL_ENDINGS))
+# No ending holds a tail character, so an ending at a sentence's end stops exactly where the
+# tail begins: a suffix test there. よ alone counts only where it is not せよ (an imperative).
+_CASUAL_SUFFIXES = tuple(e for e in _CASUAL_ENDINGS if e != "よ")
 _SENTENCE_SPLIT_RE = re.compile(r"[。!?！？]+")
 _OPENERS = "「『（(【［[〈《“"
 _CLOSERS = "」』）)】］]〉》”"
@@ -254,12 +252,14 @@ def is_comment(line: str) -> bool:
 
 
 def _casual_ending(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` ends in a casual ending (searched in its last characters
-    only: the regex scans from every position it is given)."""
+    """Whether ``text[start:end]`` ends in a casual ending, give or take the closing marks of
+    ``_CASUAL_TAIL`` (the character before is looked at for せよ even outside the span)."""
     tail = end
     while tail > start and text[tail - 1] in _CASUAL_TAIL:
         tail -= 1
-    return _CASUAL_END_RE.search(text, max(start, tail - _LONGEST_CASUAL_ENDING), end) is not None
+    if text.endswith(_CASUAL_SUFFIXES, start, tail):
+        return True
+    return tail > start and text[tail - 1] == "よ" and (tail < 2 or text[tail - 2] != "せ")
 
 
 _SENTENCE_EVENT_RE = re.compile(r"[「『（(【［\[〈《“」』）)】］\]〉》”]|[。!?！？]+")

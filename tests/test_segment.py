@@ -11,6 +11,7 @@ from pipeline.segment import (
     SENTENCE_KINDS,
     explicit_heading,
     heading_shaped,
+    is_comment,
     segment,
     segment_article,
     split_sentences,
@@ -262,3 +263,42 @@ def test_arbitrary_unicode_segments_with_exact_offsets(text):
     lines = text.splitlines()
     for b in parts.boilerplate:
         assert lines[b["line"] - 1].strip() == b["text"]
+
+
+@pytest.mark.parametrize("line", [
+    "いやー、これは驚きました。", "これは大きい話ですね。", "関税の話はほんまにあかんやん!",
+    "日本は困るよね…", "交渉はまだ続くかな?", "報道によると合意した。正直びっくりですよ!!",
+    "これでいいのよ", "「交渉は続く」と言うけど、どうなるんだろうね〜w",
+])
+def test_casual_remarks_are_comments(line):
+    assert is_comment(line)
+
+
+@pytest.mark.parametrize("line", [
+    "政府は22日、関税を15%に引き下げると発表した。", "直ちに撤回せよ!", "「早く来いよ」と述べた。",
+    "米軍は基地を移転する", "!!。",
+])
+def test_reporting_is_not_a_comment(line):
+    assert not is_comment(line)
+
+
+def _casual_ending_by_regex(text: str, start: int, end: int) -> bool:
+    """The definition: an ending (よ not after せ), then closing marks, at the span's end."""
+    import re
+
+    from pipeline.segment import _CASUAL_ENDINGS, _CASUAL_TAIL
+
+    pattern = re.compile("(?:" + "|".join("(?<!せ)よ" if e == "よ" else e for e in _CASUAL_ENDINGS)
+                         + f")[{_CASUAL_TAIL}]*$")
+    return pattern.search(text, start, end) is not None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ねよわやんなであすうゃいたせしま思感じ!！?？。…〜~ｗw笑 「」x",
+               max_size=12), st.integers(0, 12), st.integers(0, 12))
+def test_casual_ending_suffix_test_equals_the_regex(text, a, b):
+    from pipeline.segment import _CASUAL_ENDINGS, _CASUAL_TAIL, _casual_ending
+
+    assert not set("".join(_CASUAL_ENDINGS)) & set(_CASUAL_TAIL)  # what the suffix test needs
+    start, end = min(a, b, len(text)), min(max(a, b), len(text))
+    assert _casual_ending(text, start, end) == _casual_ending_by_regex(text, start, end)
