@@ -302,3 +302,45 @@ def test_casual_ending_suffix_test_equals_the_regex(text, a, b):
     assert not set("".join(_CASUAL_ENDINGS)) & set(_CASUAL_TAIL)  # what the suffix test needs
     start, end = min(a, b, len(text)), min(max(a, b), len(text))
     assert _casual_ending(text, start, end) == _casual_ending_by_regex(text, start, end)
+
+
+def _sentence_spans_by_definition(text: str) -> list[tuple[int, int]]:
+    """Cut after every 。!? run outside brackets; each piece without white space at its ends."""
+    from pipeline.segment import _CLOSERS, _OPENERS
+
+    cuts, depth, index = [], 0, 0
+    while index < len(text):
+        ch = text[index]
+        if ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif ch in "。!?！？":
+            while index + 1 < len(text) and text[index + 1] in "。!?！？":
+                index += 1
+            if depth == 0:
+                cuts.append(index + 1)
+        index += 1
+    spans = []
+    for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True):
+        piece = text[a:b]
+        start = a + len(piece) - len(piece.lstrip())
+        end = start + len(piece.strip())
+        if start < end:
+            spans.append((start, end))
+    return spans
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="。!?！？「」『』()（）【】x語 \t\u3000\xa0\u2028\x1c", max_size=30)
+       | st.text(alphabet="。!?！？x語 \t\u3000\xa0\u2028\x1c", max_size=30))
+def test_sentence_spans_cut_outside_brackets_and_trim_white_space(text):
+    assert split_sentences(text) == _sentence_spans_by_definition(text)
+
+
+def test_regex_white_space_is_str_white_space():
+    # The sentence regexes trim with \s, the definition with str.strip.
+    import re
+
+    chars = "".join(map(chr, range(0x110000))).replace("\ud800", "")
+    assert re.findall(r"\s", chars) == [c for c in chars if c.isspace()]
