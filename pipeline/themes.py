@@ -570,7 +570,7 @@ def _blank(text: str, offset: int, spans: list[tuple[int, int]]) -> str:
 def seed_matrix(themes: tuple[Theme, ...], vocabulary) -> np.ndarray:
     """Seed weights, shape (n_themes, n_terms): a vocabulary term gets the largest weight of
     the theme terms it contains (日米地位協定 seeds sofa through 地位協定)."""
-    normalised = [normalize_term(str(v)) for v in vocabulary]
+    normalised = analysis_forms([str(v) for v in vocabulary])  # normalize_term of each
     # One string of the whole vocabulary: each theme term is searched once, not per term.
     joined = "\n".join(normalised)
     starts = np.cumsum([0] + [len(v) + 1 for v in normalised[:-1]]) if normalised else []

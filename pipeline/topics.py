@@ -271,7 +271,7 @@ class GuidedTopicModel(_BaseNMF):
             weighted = sp.diags(unexplained) @ X
             if weighted.nnz == 0 or not np.any(unexplained > 0):
                 weighted = X
-            W_free, H_free = _initialize_nmf(sp.csr_matrix(weighted), n_free, init="nndsvda",
+            W_free, H_free = _initialize_nmf(_fit_matrix(weighted), n_free, init="nndsvda",
                                              random_state=self.random_state)
             H0 = np.vstack([H_seed, np.maximum(H_free, 1e-6)])
             W0 = np.hstack([W_seed, W_free]) + 1e-6
