@@ -684,11 +684,16 @@ def combine_scores(
     """``section_themes`` from lexical evidence and guided-topic shares (the model only
     strengthens lexical evidence, or stands alone when its share is high)."""
     rows = []
+    # Without lexical evidence only a model share this high tags a theme.
+    strong: set[str] = set()
+    if shares:
+        matrix = np.array(list(shares.values()))
+        strong = set(itertools.compress(shares, (matrix >= MODEL_ONLY_SHARE).any(axis=1)))
     for section_id in section_ids:
         scores = lexical.get(section_id, {})
+        if not scores and section_id not in strong:
+            continue
         model = shares.get(section_id)
-        if not scores and (model is None or not (model >= MODEL_ONLY_SHARE).any()):
-            continue  # without lexical evidence only a model share this high tags a theme
         for index, theme in enumerate(themes):  # taxonomy order, for stable output
             lexical_score, counts = scores.get(theme.id, (0.0, {}))
             share = float(model[index]) if model is not None else 0.0
@@ -779,16 +784,24 @@ def finish_themes(
     article_length = lengths.groupby(article_of).sum()
     article_rows = []
     if not section_themes.empty:
-        tagged = section_themes.assign(
-            article_id=section_themes["section_id"].map(article_of),
-            weighted=section_themes["score"] * section_themes["section_id"].map(lengths),
-        )
         theme_order = {t.id: i for i, t in enumerate(themes)}
-        grouped = tagged.groupby(["article_id", "theme_id"], sort=False)
-        for (article_id, theme_id), group in grouped:
-            score = group["weighted"].sum() / max(1, article_length[article_id])
-            article_rows.append((article_id, theme_id, round(float(score), DECIMALS), len(group),
-                                 theme_order[theme_id]))
+        article_ids = section_themes["section_id"].map(article_of)
+        weighted = (section_themes["score"] * section_themes["section_id"].map(lengths)
+                    ).to_numpy(dtype=np.float64)
+        article_codes, article_names = pd.factorize(article_ids)
+        theme_index = section_themes["theme_id"].map(theme_order).to_numpy(dtype=np.int64)
+        # Rows of one (article, theme) together, in table order within it: each sum adds the
+        # same values in the same order as a groupby would.
+        order = np.argsort(article_codes * len(themes) + theme_index, kind="stable")
+        group_of = (article_codes * len(themes) + theme_index)[order]
+        cuts = np.flatnonzero(group_of[1:] != group_of[:-1]) + 1
+        total_length = article_length.to_dict()
+        for lo, hi in itertools.pairwise([0, *cuts.tolist(), len(order)]):
+            first = order[lo]
+            article_id = article_names[article_codes[first]]
+            score = weighted[order[lo:hi]].sum() / max(1, total_length[article_id])
+            article_rows.append((article_id, themes[theme_index[first]].id,
+                                 round(float(score), DECIMALS), hi - lo, theme_index[first]))
         article_rows.sort(key=lambda r: (r[0], r[4]))
     article_themes = pd.DataFrame([r[:4] for r in article_rows], columns=ARTICLE_THEME_COLUMNS)
 

@@ -443,3 +443,41 @@ def test_the_trie_screen_matches_exactly_its_words(words, text):
         return
     assert (screen.fullmatch(text) is not None) == (text in words)
     assert (screen.search(text) is not None) == any(word in text for word in words)
+
+
+def test_article_scores_weigh_sections_by_length_in_taxonomy_order(taxonomy):
+    import numpy as np
+
+    from pipeline.themes import combine_scores, finish_themes
+
+    first, second = taxonomy[0].id, taxonomy[1].id
+    sections = pd.DataFrame({
+        "section_id": ["b#0", "a#0", "a#1", "a#2"],
+        "article_id": ["b", "a", "a", "a"],
+        "char_start": [0, 0, 10, 40],
+        "char_end": [20, 10, 40, 100],
+    })
+    lexical = {
+        "b#0": {first: (0.9, {"x": 3})},
+        "a#0": {second: (0.8, {"y": 2}), first: (0.6, {"x": 1})},
+        "a#1": {second: (0.7, {"y": 1})},
+    }
+    section_themes, article_themes, themes = finish_themes(sections, lexical, taxonomy)
+    assert section_themes["section_id"].tolist() == ["b#0", "a#0", "a#0", "a#1"]
+    assert article_themes.to_dict("records") == [
+        {"article_id": "a", "theme_id": first, "score": round(0.6 * 10 / 100, 4),
+         "n_sections": 1},
+        {"article_id": "a", "theme_id": second, "score": round((0.8 * 10 + 0.7 * 30) / 100, 4),
+         "n_sections": 2},
+        {"article_id": "b", "theme_id": first, "score": 0.9, "n_sections": 1},
+    ]
+    counts = themes.set_index("theme_id")["n_sections"]
+    assert (counts[first], counts[second]) == (2, 2)
+
+    # Without lexical evidence, only a model share of at least MODEL_ONLY_SHARE tags a theme.
+    shares = {sid: np.zeros(len(taxonomy)) for sid in sections["section_id"]}
+    shares["a#2"][1] = 0.95
+    shares["b#0"][1] = 0.5
+    tagged = combine_scores(sections["section_id"], {}, taxonomy, shares)
+    assert tagged[["section_id", "theme_id", "method"]].values.tolist() == [
+        ["a#2", second, "model"]]
