@@ -34,6 +34,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -90,9 +91,13 @@ def collect_files(inputs: Iterable[str]) -> list[Path | str]:
             continue
         path = Path(raw)
         if path.is_dir():
+            # os.walk (not into linked folders, like rglob) and a sort by parts, which
+            # is how paths compare, cost less than rglob and a Path comparison per sort step.
             found = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES and not p.name.startswith(".")
+                (p for folder, _dirs, names in os.walk(path) for name in names
+                 if Path(name).suffix.lower() in TEXT_SUFFIXES and not name.startswith(".")
+                 and (p := Path(folder, name)).is_file()),
+                key=lambda p: p.parts,
             )
             files.extend(found)
         elif path.is_file():

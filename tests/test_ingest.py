@@ -71,6 +71,22 @@ def test_folders_are_read_recursively_in_sorted_order_and_ids_deduplicated(tmp_p
     assert list(articles["article_id"]) == ["a", "a-2"]
 
 
+def test_folder_listing_compares_paths_by_parts_and_skips_hidden_linked_and_other_files(
+        tmp_path):
+    from pipeline.ingest import collect_files
+
+    for name in ["a/b.txt", "a-b.txt", "a/C.TXT", "a/.hidden.txt", "a/notes.csv",
+                 "z/deep/er/x.md", "dir.txt/y.txt"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(TEXT, encoding="utf-8")
+    (tmp_path / "link").symlink_to(tmp_path / "z", target_is_directory=True)
+    found = [p.relative_to(tmp_path).as_posix() for p in collect_files([str(tmp_path)])]
+    # "a" < "a-b.txt" part by part, though "a/" > "a-" as strings.
+    assert found == ["a/C.TXT", "a/b.txt", "a-b.txt", "dir.txt/y.txt", "z/deep/er/x.md"]
+    assert found == [p.relative_to(tmp_path).as_posix() for p in sorted(
+        tmp_path / f for f in found)]
+
+
 def test_livedoor_layout_fills_url_date_and_title(tmp_path):
     text = ("http://news.livedoor.com/article/detail/4778030/\n2010-05-22T14:30:00+0900\n"
             "友人代表のスピーチ、独女はどうこなしている?\n本文です。\n")
