@@ -178,6 +178,9 @@ _CITATION_RE = re.compile(
     r"(?:出典|引用元|引用|ソース|参照元|参考|source)\s*(?:[/／]\s*画像元)?\s*[:：]\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
+# What _CITATION_RE needs somewhere in the line: searched first, it rules out most lines
+# faster than the anchored match with its lazy site group.
+_CITATION_KEY_RE = re.compile(r"出典|引用|ソース|参照元|参考|source", re.IGNORECASE)
 _SITE_SEPARATORS_RE = re.compile(r"\s*(?:[:：|｜]|\s-\s|\s–\s)\s*")
 _SOURCE_SUMMARY_START = ("✅", "☑", "✔")
 _LINE_BULLET_START = ("💡", "•", "・", "▪", "◦", "‣", "- ", "* ", "+ ", "※")
@@ -208,11 +211,12 @@ def classify_lines(lines: list[str], first_is_heading: bool) -> list[str]:
         s = line.strip()
         if index == 0 and first_is_heading:
             kind = "heading"
-        elif published_date(s) and len(s) <= 40:
+        elif len(s) <= 40 and published_date(s):
             kind = "date"
         elif s.startswith(_SOURCE_SUMMARY_START):
             kind = "source_summary"
-        elif _CITATION_RE.match(s) or (_URL_RE.search(s) and len(_URL_RE.sub("", s)) <= 60):
+        elif (_CITATION_KEY_RE.search(s) and _CITATION_RE.match(s)) or (
+                _URL_RE.search(s) and len(_URL_RE.sub("", s)) <= 60):
             kind = "citation"
         elif s.startswith(_LINE_BULLET_START) or (explicit_heading(s) and index > 0):
             kind = "bullet"
