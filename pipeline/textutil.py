@@ -41,7 +41,7 @@ _SPACES = {ord(c): " " for c in "\t\r\x0b\x0c\u3000\u00a0\u2000\u2001\u2002\u200
            "\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\x00"}
 
 
-def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+def normalize_with_offsets(text: str, form: str | None = None) -> tuple[str, list[int]]:
     """Analysis form of ``text`` and where each original character starts in it.
 
     NFKC per character (full-width Latin and digits to ASCII, half-width kana to full width,
@@ -54,7 +54,8 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     Runs of ordinary characters are normalised whole (linear time, C speed); only the
     characters the rules above are about are handled one by one. A text of characters that
     normalise one by one (see ``_batchable``) is normalised whole, its offsets counted from
-    the few characters whose length changes.
+    the few characters whose length changes. ``form``, the text's :func:`analysis_form` when
+    the caller has it already (from :func:`analysis_forms`), spares normalising it again.
     """
     ready = _batchable(text)
     if ready is None:
@@ -63,7 +64,9 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     lengths = [1] * len(text)
     for match in _LENGTH_CHANGES_RE.finditer(text):
         lengths[match.start()] = _CHANGED_LENGTH[match.group()]
-    return _fold(unicodedata.normalize("NFKC", ready)), [0, *itertools.accumulate(lengths)]
+    if form is None:
+        form = _fold(unicodedata.normalize("NFKC", ready))
+    return form, [0, *itertools.accumulate(lengths)]
 
 
 def analysis_form(text: str) -> str:

@@ -431,8 +431,8 @@ class ThemeMatcher:
 
 
 def score_section(
-    text: str, boundaries: set[int], themes: tuple[Theme, ...] | ThemeMatcher,
-    pos_at: dict[int, str] | None = None,
+    text: str, boundaries: set[int] | np.ndarray, themes: tuple[Theme, ...] | ThemeMatcher,
+    pos_at: dict[int, str] | None = None, form: str | None = None,
 ) -> dict[str, tuple[float, dict[str, int]]]:
     """Lexical scores of one section's analysis text.
 
@@ -440,12 +440,14 @@ def score_section(
     ----------
     text : str
         The section's analysis text (original characters).
-    boundaries : set of int
-        Morpheme boundary offsets into ``text``.
+    boundaries : set of int or ndarray of int
+        Morpheme boundary offsets into ``text`` (any outside it are ignored).
     themes : tuple of Theme or ThemeMatcher
     pos_at : dict or None
         Part of speech (UniDic pos1) of the token starting at each offset into ``text``, for
         terms restricted to a part of speech.
+    form : str or None
+        ``analysis_form(text)`` when already computed.
 
     Returns
     -------
@@ -453,7 +455,7 @@ def score_section(
         theme_id -> (score, {evidence: count}) for every theme with any evidence.
     """
     matcher = themes if isinstance(themes, ThemeMatcher) else ThemeMatcher(themes)
-    norm, starts = normalize_with_offsets(text)
+    norm, starts = normalize_with_offsets(text, form)
     norm_boundaries = _to_normalised(starts, boundaries)
     norm_pos = {starts[b]: p for b, p in (pos_at or {}).items() if 0 <= b < len(starts)}
     sentences = sentence_spans(norm)
@@ -508,8 +510,9 @@ def format_evidence(counts: dict[str, int]) -> str:
     return "; ".join(f"{term}×{count}" for term, count in ordered)
 
 
-def _boundaries(tokens: pd.DataFrame) -> dict[str, set[int]]:
-    """Morpheme boundaries per section, as offsets into the article text.
+def _boundaries(tokens: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Morpheme boundaries per section, as offsets into the article text (int64 arrays, in no
+    particular order, an offset possibly more than once).
 
     A token starting at ``s`` with parts ``p1|p2|…`` has boundaries at ``s``, ``s + len(p1)``,
     ``s + len(p1) + len(p2)`` … (computed column-wise)."""
@@ -538,9 +541,9 @@ def _boundaries(tokens: pd.DataFrame) -> dict[str, set[int]]:
     order = np.argsort(section_of, kind="stable")
     section_of, positions = section_of[order], positions[order]
     cuts = np.flatnonzero(section_of[1:] != section_of[:-1]) + 1
-    result: dict[str, set[int]] = {}
-    for lo, hi in itertools.pairwise(np.r_[0, cuts, len(order)]):
-        result[str(section_ids[section_of[lo]])] = set(positions[lo:hi].tolist())
+    result: dict[str, np.ndarray] = {}
+    for lo, hi in itertools.pairwise(np.r_[0, cuts, len(order)].tolist()):
+        result[str(section_ids[section_of[lo]])] = positions[lo:hi]
     return result
 
 
@@ -656,22 +659,24 @@ def lexical_scores(
     for index, section_id in enumerate(ids):
         if section_id in excluded:
             texts_in[index] = _blank(texts_in[index], offsets[index], excluded[section_id])
-    texts: dict[str, tuple[int, str]] = {}
+    texts: dict[str, tuple[int, str, str]] = {}
     for section_id, offset, text, form in zip(ids, offsets, texts_in, analysis_forms(texts_in),
                                               strict=True):
         if matcher.may_match(form):
-            texts[section_id] = (offset, text)
+            texts[section_id] = (offset, text, form)
     if not texts:
         return {}
-    tokens = tokens[tokens["section_id"].isin(texts.keys())]
+    wanted = tokens["section_id"].isin(texts.keys())
+    tokens = tokens[["section_id", "surface", "parts", "char_start", "pos"]][wanted]
     boundaries = _boundaries(tokens)
     pos_by_section = _token_pos(tokens) if any(
         t[3] for theme in themes for t in theme.terms) else {}
+    nowhere = np.zeros(0, dtype=np.int64)
     result: LexicalScores = {}
-    for section_id, (offset, text) in texts.items():
-        bounds = {b - offset for b in boundaries.get(section_id, ())}
+    for section_id, (offset, text, form) in texts.items():
         pos_at = {b - offset: p for b, p in pos_by_section.get(section_id, {}).items()}
-        scores = score_section(text, bounds, matcher, pos_at)
+        scores = score_section(text, boundaries.get(section_id, nowhere) - offset, matcher,
+                               pos_at, form)
         if scores:
             result[section_id] = scores
     return result
@@ -889,8 +894,12 @@ def check_taxonomy(
 
 
 def _to_normalised(starts: list[int], offsets) -> set[int]:
-    """Offsets into an original text, mapped into its normalised form."""
-    return {starts[b] for b in offsets if 0 <= b < len(starts)}
+    """Offsets into an original text (an integer array or any iterable of them), mapped into
+    its normalised form; offsets outside the text are left out."""
+    if not isinstance(offsets, np.ndarray):
+        offsets = np.fromiter(offsets, np.int64)
+    inside = offsets[(offsets >= 0) & (offsets < len(starts))]
+    return set(map(starts.__getitem__, inside.tolist()))
 
 
 def _normalised_sections(sections: pd.DataFrame, tokens: pd.DataFrame):
@@ -899,7 +908,7 @@ def _normalised_sections(sections: pd.DataFrame, tokens: pd.DataFrame):
     for section in sections.itertuples(index=False):
         offset = section.char_start
         norm, starts = normalize_with_offsets(section.analysis_text)
-        own = (b - offset for b in boundaries.get(section.section_id, ()))
+        own = boundaries.get(section.section_id, np.zeros(0, dtype=np.int64)) - offset
         yield section, norm, starts, _to_normalised(starts, own)
 
 
