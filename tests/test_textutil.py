@@ -67,6 +67,8 @@ def test_batched_analysis_forms_are_the_analysis_forms(texts):
 def test_offsets_of_batchable_texts_are_those_of_the_character_pass(text):
     starts: list[int] = []
     assert normalize_with_offsets(text) == (_normalize(text, starts), starts)
+    # Given the analysis form it already has, the same result.
+    assert normalize_with_offsets(text, analysis_form(text)) == (_normalize(text, None), starts)
 
 
 @pytest.mark.parametrize(("text", "form"), [
