@@ -75,11 +75,11 @@ def analysis_form(text: str) -> str:
     return _normalize(text, None) if ready is None else _fold(unicodedata.normalize("NFKC", ready))
 
 
-# A katakana word's final long-vowel mark before a character that is neither katakana nor
-# another long mark (the one rule that most news text triggers).
-_WORD_FINAL_MARK_RE = re.compile("(?<=[\u30a1-\u30fa])ー(?![\u30a1-\u30fa\u30fc])")
-# A long-vowel mark that is not between two katakana.
-_LONE_MARK_RE = re.compile("ー(?<![\u30a1-\u30fa]ー)|ー(?![\u30a1-\u30fa])")
+# What the character-by-character pass does to the long-vowel marks of a text without
+# half-width ones: a run of several leaves one (the first stays, each later one either repeats
+# it or ends a word), and a single mark after a katakana and before none is dropped (the
+# JIS-style spelling, セキュリティー -> セキュリティ). The replacement keeps group 1: a run's first.
+_LONG_MARKS_RE = re.compile("(ー)ー+|(?<=[\u30a1-\u30fa])ー(?![\u30a1-\u30fa])")
 # Texts made only of these characters normalise as one run (``_batchable``): each maps under
 # NFKC to one character, or (… ‥) to dots, and none combines with the character before it
 # (no combining marks, jamo, half-width kana or voicing marks). A test checks every one of
@@ -93,18 +93,19 @@ _BATCHABLE_RE = re.compile(
 )
 _WAVE_RUN_RE = re.compile("〜{2,}")
 # In a batchable text, the characters whose analysis form is not one character long: dropped
-# word-final marks, a wave dash after another, the ellipses (NFKC: ... and ..).
-_LENGTH_CHANGES_RE = re.compile(f"{_WORD_FINAL_MARK_RE.pattern}|(?<=〜)〜|[…‥]")
+# word-final marks, a long mark or wave dash after another, the ellipses (NFKC: ... and ..).
+_LENGTH_CHANGES_RE = re.compile(
+    "(?<=[\u30a1-\u30fa])ー(?![\u30a1-\u30faー])|(?<=ー)ー|(?<=〜)〜|[…‥]")
 _CHANGED_LENGTH = {"ー": 0, "〜": 0, "…": 3, "‥": 2}
 
 
 def _batchable(text: str) -> str | None:
     """``text`` ready for one NFKC and fold over the whole of it, or None when its analysis
-    form needs the character-by-character pass: word-final long marks dropped and runs of
-    〜 collapsed (what that pass would do to them), the rest of the text left as it is."""
-    plain = _WORD_FINAL_MARK_RE.sub("", text)
-    if _BATCHABLE_RE.fullmatch(plain) is None or _LONE_MARK_RE.search(plain) is not None:
+    form needs the character-by-character pass: long-vowel marks and runs of 〜 already
+    treated (what that pass would do to them), the rest of the text left as it is."""
+    if _BATCHABLE_RE.fullmatch(text) is None:
         return None
+    plain = _LONG_MARKS_RE.sub(r"\1", text) if "ー" in text else text
     return _WAVE_RUN_RE.sub("〜", plain) if "〜〜" in plain else plain
 
 

@@ -74,7 +74,9 @@ def test_offsets_of_batchable_texts_are_those_of_the_character_pass(text):
 @pytest.mark.parametrize(("text", "form"), [
     ("エネルギー安全保障", "エネルギ安全保障"),  # a word-final mark before a kanji
     ("コーヒー。", "コーヒ。"),
-    ("すごーい〜〜〜！", "すごーい〜!"),  # a lone mark (the per-character pass)
+    ("すごーい〜〜〜！", "すごーい〜!"),  # a lone mark
+    ("すごーーーい", "すごーい"),  # a run of marks
+    ("カーーキ。カーー。ーア", "カーキ。カー。ーア"),  # runs after a katakana, a leading mark
     ("ＧＤＰ比…Ｕ．Ｓ．", "gdp比...u.s."),
 ])
 def test_batched_forms_of_examples(text, form):
@@ -108,3 +110,15 @@ def test_published_date_forms():
     assert published_date("公開日：2025年2月8日") == "2025-02-08"
     assert published_date("更新日 2025-13-01") == ""
     assert published_date("2025/02/08") == ""
+
+
+def test_every_short_text_of_marks_and_kana_normalises_as_the_character_pass():
+    # Exhaustively, where the long-mark rules meet: katakana, hiragana, long and wave marks.
+    import itertools
+
+    texts = ["".join(p) for n in range(1, 6) for p in itertools.product("アあー〜。", repeat=n)]
+    forms = [_normalize(t, None) for t in texts]
+    assert analysis_forms(texts) == forms
+    for text in texts:
+        starts: list[int] = []
+        assert normalize_with_offsets(text) == (_normalize(text, starts), starts), text
