@@ -78,8 +78,9 @@ def analysis_form(text: str) -> str:
 # What the character-by-character pass does to the long-vowel marks of a text without
 # half-width ones: a run of several leaves one (the first stays, each later one either repeats
 # it or ends a word), and a single mark after a katakana and before none is dropped (the
-# JIS-style spelling, セキュリティー -> セキュリティ). The replacement keeps group 1: a run's first.
-_LONG_MARKS_RE = re.compile("(ー)ー+|(?<=[\u30a1-\u30fa])ー(?![\u30a1-\u30fa])")
+# JIS-style spelling, セキュリティー -> セキュリティ). The replacement keeps group 1: one mark of
+# a run. (Each pattern here opens with its literal, which the regex engine scans for fast.)
+_LONG_MARKS_RE = re.compile("ー(?:(ー)ー*|(?<=[\u30a1-\u30fa]ー)(?![\u30a1-\u30fa]))")
 # Texts made only of these characters normalise as one run (``_batchable``): each maps under
 # NFKC to one character, or (… ‥) to dots, and none combines with the character before it
 # (no combining marks, jamo, half-width kana or voicing marks). A test checks every one of
@@ -95,7 +96,7 @@ _WAVE_RUN_RE = re.compile("〜{2,}")
 # In a batchable text, the characters whose analysis form is not one character long: dropped
 # word-final marks, a long mark or wave dash after another, the ellipses (NFKC: ... and ..).
 _LENGTH_CHANGES_RE = re.compile(
-    "(?<=[\u30a1-\u30fa])ー(?![\u30a1-\u30faー])|(?<=ー)ー|(?<=〜)〜|[…‥]")
+    "ー(?:(?<=[\u30a1-\u30fa]ー)(?![\u30a1-\u30faー])|(?<=ーー))|〜(?<=〜〜)|[…‥]")
 _CHANGED_LENGTH = {"ー": 0, "〜": 0, "…": 3, "‥": 2}
 
 
