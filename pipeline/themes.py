@@ -797,8 +797,9 @@ def finish_themes(
         theme_index = section_themes["theme_id"].map(theme_order).to_numpy(dtype=np.int64)
         # Rows of one (article, theme) together, in table order within it: each sum adds the
         # same values in the same order as a groupby would.
-        order = np.argsort(article_codes * len(themes) + theme_index, kind="stable")
-        group_of = (article_codes * len(themes) + theme_index)[order]
+        group = article_codes * len(themes) + theme_index
+        order = np.argsort(group, kind="stable")
+        group_of = group[order]
         cuts = np.flatnonzero(group_of[1:] != group_of[:-1]) + 1
         total_length = article_length.to_dict()
         for lo, hi in itertools.pairwise([0, *cuts.tolist(), len(order)]):
