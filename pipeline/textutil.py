@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 _PUBLISHED_RE = re.compile(
     r"(?:公開日|更新日|投稿日|掲載日|配信日|published|date)\s*[:：]?\s*"
@@ -213,6 +213,30 @@ def _is_katakana(ch: str) -> bool:
 _FOLD = {**str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"), **_SPACES}
 # Most text holds few such characters: a regex finds them faster than translate walks it all.
 _FOLD_RE = re.compile("[A-Z" + "".join(re.escape(chr(c)) for c in _SPACES) + "]+")
+
+
+def trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
+    """A regex matching exactly ``words``, built as a trie (common prefixes shared), or None
+    for no words. At each position it matches the longest of the words that starts there (the
+    branches of a node differ in their first character, and an optional tail is greedy), as an
+    alternation of the words longest first would, without trying the words one by one."""
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    if not trie:
+        return None
+
+    def pattern(node: dict[str, dict]) -> str:
+        branches = [re.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        joined = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{joined})?" if "" in node else joined
+
+    return re.compile(pattern(trie))
 
 
 def published_date(line: str) -> str:

@@ -42,7 +42,13 @@ import pandas as pd
 
 from ._parallel import chunk_ranges, map_in_order
 from .errors import TaxonomyError
-from .textutil import analysis_form, analysis_forms, normalize_with_offsets, sentence_spans
+from .textutil import (
+    analysis_form,
+    analysis_forms,
+    normalize_with_offsets,
+    sentence_spans,
+    trie_regex,
+)
 from .topics import GuidedTopicModel
 from .vectorize import DocumentTermMatrix
 
@@ -331,27 +337,6 @@ class _Match:
     key: str
 
 
-def _trie_regex(words: set[str]) -> re.Pattern[str] | None:
-    """A regex matching exactly ``words``, built as a trie (common prefixes shared)."""
-    if not words:
-        return None
-    trie: dict[str, dict] = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def pattern(node: dict[str, dict]) -> str:
-        branches = [re.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        joined = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{joined})?" if "" in node else joined
-
-    return re.compile(pattern(trie))
-
-
 class ThemeMatcher:
     """Finds taxonomy evidence in normalised text; built once per taxonomy.
 
@@ -382,7 +367,7 @@ class ThemeMatcher:
         for theme in themes:
             for rule in theme.rules:
                 screened.update(max(rule.groups, key=lambda group: min(map(len, group))))
-        self._screen = _trie_regex(screened)
+        self._screen = trie_regex(screened)
         self._patterns = [pattern for theme in themes for pattern, _w in theme.patterns]
 
     def _candidates(self, norm: str) -> list[tuple[str, list]]:

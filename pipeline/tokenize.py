@@ -49,6 +49,7 @@ parts         str    the morphemes of the token joined by ``|`` (a one-morpheme 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import itertools
 import os
@@ -70,7 +71,7 @@ import pyarrow.csv as pacsv
 
 from ._parallel import chunk_ranges, map_in_order
 from .config import DEFAULT_STOPWORDS
-from .textutil import normalize
+from .textutil import normalize, trie_regex
 
 TOKEN_COLUMNS = [
     "section_id", "position", "surface", "term", "pos", "pos_detail", "char_start", "char_end",
@@ -362,7 +363,6 @@ class Tokenizer:
         self.stopwords = load_wordlist(DEFAULT_STOPWORDS) if stopwords is None else stopwords
         self._tagger = _main_tagger()
         self.terms = tuple(sorted({t.strip() for t in terms if len(t.strip()) > 1}))
-        self._compiled_terms: re.Pattern[str] | bool | None = False
         self._stopword_set = pa.array(sorted(self.stopwords), type=pa.string())
 
     @property
@@ -524,10 +524,8 @@ class Tokenizer:
 
     @property
     def forced_terms(self) -> tuple[str, ...]:
-        """The listed terms that are forced into one token."""
-        pattern = self._terms_re
-        return () if pattern is None else tuple(sorted(
-            {unicodedata.normalize("NFKC", t) for t in pattern.pattern.split("|")}))
+        """The listed terms that are forced into one token (NFKC)."""
+        return tuple(sorted({unicodedata.normalize("NFKC", t) for t in self._split_terms}))
 
     def tokenize_texts(self, texts: Sequence[str]) -> pa.Table:
         """Tokens of every text.
@@ -653,16 +651,16 @@ class Tokenizer:
             "is_content": content, "parts": g_parts,
         })
 
-    @property
-    def _terms_re(self) -> re.Pattern[str] | None:
+    @functools.cached_property
+    def _split_terms(self) -> tuple[str, ...]:
         """Listed terms that MeCab splits (a one-morpheme term is one token already)."""
-        if self._compiled_terms is False:
-            split = [t for t in self.terms if self._node_count(t) > 1]
-            variants = sorted({v for t in split for v in (t, unicodedata.normalize("NFKC", t))},
-                              key=lambda t: (-len(t), t))
-            self._compiled_terms = (
-                re.compile("|".join(map(re.escape, variants))) if variants else None)
-        return self._compiled_terms  # type: ignore[return-value]
+        return tuple(t for t in self.terms if self._node_count(t) > 1)
+
+    @functools.cached_property
+    def _terms_re(self) -> re.Pattern[str] | None:
+        """Where the split terms occur, as written or in NFKC: the longest at each position."""
+        return trie_regex({v for t in self._split_terms
+                           for v in (t, unicodedata.normalize("NFKC", t))})
 
     def _forced(self, texts, doc, start, end) -> np.ndarray:
         """Per morpheme, the id of the listed term occurrence it belongs to (-1: none)."""

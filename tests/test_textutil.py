@@ -4,7 +4,7 @@ import itertools
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.textutil import (
@@ -122,3 +122,17 @@ def test_every_short_text_of_marks_and_kana_normalises_as_the_character_pass():
     for text in texts:
         starts: list[int] = []
         assert normalize_with_offsets(text) == (_normalize(text, starts), starts), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.sets(st.text(alphabet="アイ米軍.*", min_size=1, max_size=4), min_size=1,
+                     max_size=12),
+       text=st.text(alphabet="アイ米軍.*x", max_size=20))
+def test_trie_regex_finds_what_the_longest_first_alternation_finds(words, text):
+    import re
+
+    from pipeline.textutil import trie_regex
+
+    alternation = re.compile("|".join(map(re.escape, sorted(words, key=lambda w: (-len(w), w)))))
+    assert ([m.span() for m in trie_regex(words).finditer(text)]
+            == [m.span() for m in alternation.finditer(text)])

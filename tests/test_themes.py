@@ -435,9 +435,9 @@ def test_a_model_share_alone_tags_only_when_it_is_near_certain(taxonomy):
 @given(words=st.sets(st.text(alphabet="アイ米軍.*", min_size=1, max_size=4), max_size=12),
        text=st.text(alphabet="アイ米軍.*x", max_size=12))
 def test_the_trie_screen_matches_exactly_its_words(words, text):
-    from pipeline.themes import _trie_regex
+    from pipeline.textutil import trie_regex
 
-    screen = _trie_regex(words)
+    screen = trie_regex(words)
     if not words:
         assert screen is None
         return

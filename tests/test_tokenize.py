@@ -299,3 +299,13 @@ def test_making_a_tagger_leaves_no_file_behind(tmp_path, monkeypatch, tokenizer)
     worker.join()
     assert found and found[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_forced_terms_are_the_terms_as_listed_even_with_regex_characters():
+    from pipeline.tokenize import Tokenizer
+
+    tokenizer = Tokenizer(terms=["F-35戦闘機", "C++言語", "ＮＡＴＯ加盟国", "関税"])
+    assert tokenizer.forced_terms == ("C++言語", "F-35戦闘機", "NATO加盟国")  # 関税: one morpheme
+    text = "F-35戦闘機とC++言語、ＮＡＴＯ加盟国"
+    assert [t[1] for t in tokenizer.tokens(text)] == ["F-35戦闘機", "と", "C++言語", "、",
+                                                       "NATO加盟国"]
