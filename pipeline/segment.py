@@ -198,7 +198,6 @@ _CASUAL_TAIL = "!！?？。…〜~ｗw笑"
 # No ending holds a tail character, so an ending at a sentence's end stops exactly where the
 # tail begins: a suffix test there. よ alone counts only where it is not せよ (an imperative).
 _CASUAL_SUFFIXES = tuple(e for e in _CASUAL_ENDINGS if e != "よ")
-_SENTENCE_SPLIT_RE = re.compile(r"[。!?！？]+")
 _OPENERS = "「『（(【［[〈《“"
 _CLOSERS = "」』）)】］]〉》”"
 
