@@ -368,6 +368,7 @@ class ThemeMatcher:
             for rule in theme.rules:
                 screened.update(max(rule.groups, key=lambda group: min(map(len, group))))
         self._screen = trie_regex(screened)
+        self._term_set = frozenset(term for term, _entries in self._terms)
         self._patterns = [pattern for theme in themes for pattern, _w in theme.patterns]
 
     def _candidates(self, norm: str) -> list[tuple[str, list]]:
@@ -382,8 +383,10 @@ class ThemeMatcher:
         boundaries and sentences)."""
         # Where the screen finds nothing (or there is nothing to screen for), no term occurs
         # and no rule can hold: only a pattern can still match.
-        if self._screen is not None and self._screen.search(norm) is not None and (
-                self._candidates(norm)
+        # The screen's match is a term that occurs (most often) or a rule's term.
+        hit = self._screen.search(norm) if self._screen is not None else None
+        if hit is not None and (
+                hit.group() in self._term_set or self._candidates(norm)
                 or any(rule.may_hold(norm) for theme in self.themes for rule in theme.rules)):
             return True
         return any(pattern.search(norm) for pattern in self._patterns)

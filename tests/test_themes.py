@@ -431,6 +431,27 @@ def test_a_model_share_alone_tags_only_when_it_is_near_certain(taxonomy):
     assert table["score"].tolist() == [0.8, round(MODEL_WEIGHT * certain[0], 4)]
 
 
+@pytest.fixture(scope="module")
+def rule_matcher(tmp_path_factory, taxonomy):
+    from pipeline.themes import ThemeMatcher
+
+    return ThemeMatcher(taxonomy + load_taxonomy(write_toml(tmp_path_factory.mktemp("rules"),
+                                                            RULE_TOML)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(st.sampled_from(["米軍", "在日", "経費", "日本", "負担", "思いやり予算",
+                                        "思いやり", "関税", "5000億ドル", "の", "。", "x"]),
+                       max_size=8))
+def test_may_match_is_false_only_where_no_term_rule_or_pattern_can_match(rule_matcher, pieces):
+    matcher, themes = rule_matcher, rule_matcher.themes
+    text = "".join(pieces)
+    possible = (any(term in text for term, _entries in matcher._terms)
+                or any(rule.may_hold(text) for theme in themes for rule in theme.rules)
+                or any(pattern.search(text) for theme in themes for pattern, _w in theme.patterns))
+    assert matcher.may_match(text) == possible
+
+
 @settings(max_examples=300, deadline=None)
 @given(words=st.sets(st.text(alphabet="アイ米軍.*", min_size=1, max_size=4), max_size=12),
        text=st.text(alphabet="アイ米軍.*x", max_size=12))
