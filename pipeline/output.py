@@ -12,6 +12,10 @@ A table held as Parquet part files (:class:`PartitionedTable`, the tokens of a c
 in chunks) is written as a folder ``NAME.parquet/`` of ``part-NNNNN.parquet`` files, which
 ``pandas.read_parquet`` (and pyarrow, Dask, DuckDB with a glob) reads as one table; its CSV is
 written part by part, never held in memory whole.
+
+Parquet files carry min/max statistics for numbers, booleans and id columns (what readers
+filter row groups on), not for text columns: no reader filters on the minimum of a surface or
+a sentence, and those statistics are a quarter of the time spent writing the token table.
 """
 
 from __future__ import annotations
@@ -96,12 +100,26 @@ class PartitionedTable:
             columns=self.columns)
 
 
+def write_parquet(table: pd.DataFrame | Any, path: Path) -> None:
+    """Write a DataFrame (without its index) or an Arrow table as one Parquet file, with
+    min/max statistics for ids and the columns that are not text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if isinstance(table, pd.DataFrame):
+        table = pa.Table.from_pandas(table, preserve_index=False)
+    text = (pa.string(), pa.large_string(), pa.string_view())
+    pq.write_table(table, path, write_statistics=[
+        field.name for field in table.schema
+        if field.name.endswith("_id") or field.type not in text])
+
+
 def write_partitioned(df: pd.DataFrame, folder: Path, index: int) -> Path:
     """Write one part of a partitioned table, atomically; returns its path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"part-{index:05d}.parquet"
     tmp = folder / f".part-{index:05d}.tmp-{os.getpid()}"
-    df.to_parquet(tmp, index=False)
+    write_parquet(df, tmp)
     os.replace(tmp, path)
     return path
 
@@ -117,7 +135,7 @@ def _write_parts(table: PartitionedTable, path: Path, fmt: str, excel: bool) -> 
                 _link_or_copy(source, target)
             else:
                 # Arrow to Arrow: the pandas metadata and column types carry over as they are.
-                pq.write_table(pq.read_table(source, columns=table.columns), target)
+                write_parquet(pq.read_table(source, columns=table.columns), target)
         return
     with open(path, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as handle:
         for number, part in enumerate(table.parts()):
@@ -134,7 +152,7 @@ def _write_table(df: pd.DataFrame, path: Path, fmt: str, excel: bool = False) ->
         df.to_csv(path, index=False, encoding="utf-8-sig" if excel else "utf-8",
                   lineterminator="\n")
     else:
-        df.to_parquet(path, index=False)
+        write_parquet(df, path)
 
 
 def write_workbook(tables: Mapping[str, pd.DataFrame], path: Path) -> None:

@@ -64,3 +64,30 @@ def test_excel_workbook_and_bom_csv(tmp_path):
     assert book.sheetnames == ["themes", "long"]
     assert book["themes"]["B2"].value == "日米地位協定"
     assert len(book["long"]["A2"].value) == 32_767
+
+
+def test_parquet_has_statistics_for_ids_and_numbers_not_for_text(tmp_path):
+    import pyarrow.parquet as pq
+
+    from pipeline.output import PartitionedTable, write_partitioned
+
+    df = pd.DataFrame({"section_id": ["a#0", "a#1"], "text": ["日米", "関税"],
+                       "score": [0.5, 0.75], "position": [3, 1], "is_content": [True, False]})
+    df["text"] = df["text"].astype("string[pyarrow]")
+    part = write_partitioned(df, tmp_path / "parts", 0)
+    write_tables({"whole": df, "parted": PartitionedTable([part], ["section_id", "score"])},
+                 tmp_path / "out", "parquet")
+    expected = {"section_id": (True, "a#0", "a#1"), "text": (False,), "score": (True, 0.5, 0.75),
+                "position": (True, 1, 3), "is_content": (True, False, True)}
+    for path in (part, tmp_path / "out" / "whole.parquet",
+                 tmp_path / "out" / "parted.parquet" / "part-00000.parquet"):
+        row_group = pq.ParquetFile(path).metadata.row_group(0)
+        found = {}
+        for index in range(row_group.num_columns):
+            column = row_group.column(index)
+            stats = column.statistics
+            has = stats is not None and stats.has_min_max
+            found[column.path_in_schema] = (has, stats.min, stats.max) if has else (False,)
+        assert found == {name: expected[name] for name in found}
+        assert len(found) == (2 if "parted" in str(path) else 5)
+    assert pd.read_parquet(tmp_path / "out" / "whole.parquet").equals(df)
