@@ -107,6 +107,23 @@ def test_topic_models_start_from_nndsvd():
         expected = NMF(3, init="custom", tol=1e-4, max_iter=500).fit_transform(X, W=W0, H=H0)
         np.testing.assert_array_equal(W, expected.astype(np.float64))
 
+
+def test_above_the_minibatch_size_topic_models_use_minibatch_nmf_guided_models_do_not(
+        monkeypatch):
+    from sklearn.decomposition import NMF, MiniBatchNMF
+
+    from pipeline.topics import GuidedTopicModel
+
+    monkeypatch.setattr("pipeline.topics.MINIBATCH_DOCUMENTS", 10)
+    X = planted_corpus().matrix
+    model = TopicModel(3, random_state=0)
+    W = model.fit_transform(X)
+    assert type(model._nmf) is MiniBatchNMF and model._nmf.init == "custom"
+    assert W.shape == (30, 3) and (W >= 0).all()
+    guided = GuidedTopicModel(np.eye(3, X.shape[1]), n_free=1, random_state=0)
+    guided.fit_transform(X)
+    assert type(guided._nmf) is NMF
+
 def test_table_columns():
     fitted = topic_tables(planted_corpus(), n_topics=3, top_terms=4)
     topics, summary, section_topics = (fitted.topics, fitted.topic_summary,
