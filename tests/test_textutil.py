@@ -110,7 +110,36 @@ def test_published_date_forms():
     assert published_date("公開日：2025年2月8日") == "2025-02-08"
     assert published_date("更新日 2025-13-01") == ""
     assert published_date("2025/02/08") == ""
+    assert published_date("PUBLISHED: 2025/02/08") == "2025-02-08"
+    assert published_date("Date 2025.2.8") == "2025-02-08"
+    assert published_date("PUBLISHED 2025.2.8") == "2025-02-08"
+    assert published_date("記事の配信日2025年2月8日") == "2025-02-08"
 
+
+
+def test_published_date_keywords_all_hold_a_d_or_the_character_for_day():
+    # published_date's substring prefilter relies on both.
+    import re
+
+    from pipeline.textutil import _PUBLISHED_RE
+
+    keywords = re.match(r"\(\?:([^)]*)\)", _PUBLISHED_RE.pattern).group(1).split("|")
+    assert len(keywords) == 7
+    assert all("日" in k or "d" in k.lower() for k in keywords)
+    pattern = re.compile("d", re.IGNORECASE)
+    assert [chr(c) for c in range(0x110000) if pattern.fullmatch(chr(c))] == ["D", "d"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["公開日", "配信日", "PUBLISHED", "Date", "dAtE", "published",
+                                 "日", "p", "D", ":", "：", " ", "2025", "2", "08", "/", "年",
+                                 "月", "-", ".", "記事", "x"]), max_size=10))
+def test_published_date_is_the_first_keyword_date_in_the_line(pieces):
+    from pipeline.textutil import _PUBLISHED_RE, _iso
+
+    line = "".join(pieces)
+    match = _PUBLISHED_RE.search(line)
+    assert published_date(line) == (_iso(*match.groups()) if match else "")
 
 def test_every_short_text_of_marks_and_kana_normalises_as_the_character_pass():
     # Exhaustively, where the long-mark rules meet: katakana, hiragana, long and wave marks.
