@@ -98,7 +98,12 @@ class _Line(NamedTuple):
     stripped: str
 
 
+_BRACKET_CHARS = frozenset("".join(_BRACKETS))
+
+
 def _balanced(text: str) -> bool:
+    if _BRACKET_CHARS.isdisjoint(text):  # most lines: no bracket to count
+        return True
     return all(text.count(pair[0]) == text.count(pair[1]) for pair in _BRACKETS)
 
 
@@ -181,6 +186,14 @@ _CITATION_RE = re.compile(
 # What _CITATION_RE needs somewhere in the line: searched first, it rules out most lines
 # faster than the anchored match with its lazy site group.
 _CITATION_KEY_RE = re.compile(r"出典|引用|ソース|参照元|参考|source", re.IGNORECASE)
+
+
+def _may_cite(line: str) -> bool:
+    """Whether ``line`` holds a keyword of ``_CITATION_RE`` (出典, 引用, source…)."""
+    # Each keyword holds one of these characters (only r and R match r case-insensitively):
+    # substring tests at C speed rule out most lines before the case-insensitive search.
+    return ("出" in line or "引" in line or "ソ" in line or "参" in line or "r" in line
+            or "R" in line) and bool(_CITATION_KEY_RE.search(line))
 _SITE_SEPARATORS_RE = re.compile(r"\s*(?:[:：|｜]|\s-\s|\s–\s)\s*")
 _SOURCE_SUMMARY_START = ("✅", "☑", "✔")
 _LINE_BULLET_START = ("💡", "•", "・", "▪", "◦", "‣", "- ", "* ", "+ ", "※")
@@ -214,7 +227,7 @@ def classify_lines(lines: list[str], first_is_heading: bool) -> list[str]:
             kind = "date"
         elif s.startswith(_SOURCE_SUMMARY_START):
             kind = "source_summary"
-        elif (_CITATION_KEY_RE.search(s) and _CITATION_RE.match(s)) or (
+        elif (_may_cite(s) and _CITATION_RE.match(s)) or (
                 _URL_RE.search(s) and len(_URL_RE.sub("", s)) <= 60):
             kind = "citation"
         elif s.startswith(_LINE_BULLET_START) or (explicit_heading(s) and index > 0):
