@@ -366,3 +366,15 @@ def test_citation_keywords_each_hold_a_character_the_shortcut_tests_for():
     # "source" is found by its r: no other character matches r case-insensitively.
     pattern = re.compile("r", re.IGNORECASE)
     assert [chr(c) for c in range(0x110000) if pattern.fullmatch(chr(c))] == ["R", "r"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="「」『』()（）【】[]“”。!?！？あ x", max_size=20))
+def test_sentence_events_are_single_brackets_and_runs_of_ends(line):
+    import re
+
+    from pipeline.segment import _SENTENCE_EVENT_RE
+
+    definition = re.compile(r"[「『（(【［\[〈《“」』）)】］\]〉》”]|[。!?！？]+")
+    assert [(m.start(), m.end()) for m in _SENTENCE_EVENT_RE.finditer(line)] == [
+        (m.start(), m.end()) for m in definition.finditer(line)]
