@@ -13,7 +13,9 @@ _PUBLISHED_RE = re.compile(
     re.IGNORECASE,
 )
 _ISO_DATETIME_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2})?\S*)?\s*$")
-_SENTENCE_END_RE = re.compile(r"(?<=[。!?!?])|\n")
+# A sentence ends after 。 ! ? and before a line break: one character class, which the regex
+# engine scans for (an empty match after a lookbehind would be tried at every position).
+_SENTENCE_END_RE = re.compile(r"[。!?\n]")
 
 
 def normalize(text: str) -> str:
@@ -277,7 +279,8 @@ def line_spans(text: str) -> list[tuple[int, int, int]]:
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of sentences: split after 。!? (full or half width) and at line breaks."""
+    """Spans of sentences of an analysis form: split after 。 ! ? (NFKC has made the
+    full-width ones half-width) and at line breaks."""
     spans = []
     start = 0
     for match in _SENTENCE_END_RE.finditer(text):

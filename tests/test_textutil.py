@@ -165,3 +165,26 @@ def test_trie_regex_finds_what_the_longest_first_alternation_finds(words, text):
     alternation = re.compile("|".join(map(re.escape, sorted(words, key=lambda w: (-len(w), w)))))
     assert ([m.span() for m in trie_regex(words).finditer(text)]
             == [m.span() for m in alternation.finditer(text)])
+
+
+def test_sentence_spans_split_as_the_lookbehind_definition_on_every_short_text():
+    import re
+
+    import pipeline.textutil as textutil
+
+    definition = re.compile(r"(?<=[。!?])|\n")
+
+    def by_definition(text):
+        spans, start = [], 0
+        for match in definition.finditer(text):
+            end = match.start() if text[match.start() : match.start() + 1] == "\n" else (
+                match.end())
+            if end > start:
+                spans.append((start, end))
+            start = match.end()
+        return spans + ([(start, len(text))] if start < len(text) else [])
+
+    for n in range(6):
+        for letters in itertools.product("。!?！\nあ ", repeat=n):
+            text = "".join(letters)
+            assert textutil.sentence_spans(text) == by_definition(text), text
