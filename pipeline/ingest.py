@@ -36,7 +36,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,27 +84,61 @@ def collect_files(inputs: Iterable[str]) -> list[Path | str]:
     UsageError
         When a path does not exist.
     """
-    files: list[Path | str] = []
+    return [item for item, _size in _collect(inputs)]
+
+
+def _collect(inputs: Iterable[str]) -> list[tuple[Path | str, int | None]]:
+    """:func:`collect_files` with each file's size in bytes (None for standard input)."""
+    files: list[tuple[Path | str, int | None]] = []
     for raw in inputs:
         if raw == STDIN:
-            files.append(STDIN)
+            files.append((STDIN, None))
             continue
         path = Path(raw)
         if path.is_dir():
-            # os.walk (not into linked folders, like rglob) and a sort by parts, which
-            # is how paths compare, cost less than rglob and a Path comparison per sort step.
-            found = sorted(
-                (p for folder, _dirs, names in os.walk(path) for name in names
-                 if Path(name).suffix.lower() in TEXT_SUFFIXES and not name.startswith(".")
-                 and (p := Path(folder, name)).is_file()),
-                key=lambda p: p.parts,
-            )
-            files.extend(found)
+            # Sorted by parts, which is how paths compare (cheaper than Path comparisons).
+            files.extend(sorted(_text_files(path), key=lambda item: item[0].parts))
         elif path.is_file():
-            files.append(path)
+            files.append((path, None))
         else:
             raise UsageError(f"{raw}: no such file or folder")
     return files
+
+
+def _text_files(root: Path) -> Iterator[tuple[Path, int]]:
+    """The text files under ``root`` and their sizes, as ``os.walk`` would list them (linked
+    folders not entered) and ``Path.is_file`` keep them (links to files followed). The
+    folder entries say what is a file without a system call, and hold the size."""
+    folders = [str(root)]
+    while folders:
+        folder = folders.pop()
+        try:
+            scan = os.scandir(folder)
+        except OSError:
+            continue  # as os.walk: a folder that cannot be listed is passed over
+        with scan:
+            for entry in scan:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    try:
+                        linked = entry.is_symlink()
+                    except OSError:
+                        linked = False
+                    if not linked:
+                        folders.append(entry.path)
+                    continue
+                name = entry.name
+                if name.startswith(".") or os.path.splitext(name)[1].lower() not in (
+                        TEXT_SUFFIXES):
+                    continue
+                try:
+                    if entry.is_file():
+                        yield Path(folder, name), entry.stat().st_size
+                except OSError:
+                    continue
 
 
 def decode(data: bytes, source: str) -> tuple[str, str]:
@@ -357,7 +391,7 @@ def plan_articles(
     columns = columns or TableColumns()
     entries: list[dict[str, object]] = []
     skipped: list[tuple[int, Skipped]] = []
-    for item in collect_files(inputs):
+    for item, size in _collect(inputs):
         order = len(entries) + len(skipped)
         try:
             if item == STDIN:
@@ -370,8 +404,11 @@ def plan_articles(
                 entries.extend({**row, "order": order} for row in table_rows)
                 skipped.extend((order, s) for s in table_skipped)
             else:
-                entries.append({"article_id": item.stem, "source": str(item), "path": item,
-                                "order": order})
+                entry = {"article_id": item.stem, "source": str(item), "path": item,
+                         "order": order}
+                if size is not None:
+                    entry["size"] = size
+                entries.append(entry)
         except InputFileError as exc:
             if strict:
                 raise
@@ -382,6 +419,8 @@ def plan_articles(
 
 def entry_size(entry: dict[str, object]) -> int:
     """Bytes of text an entry holds or will read (for balancing chunks)."""
+    if "size" in entry:  # found when the folder was listed
+        return int(entry["size"])  # type: ignore[call-overload]
     if "path" in entry:
         try:
             return Path(entry["path"]).stat().st_size

@@ -87,6 +87,24 @@ def test_folder_listing_compares_paths_by_parts_and_skips_hidden_linked_and_othe
         tmp_path / f for f in found)]
 
 
+
+def test_planned_files_carry_their_sizes_and_links_to_files_are_followed(tmp_path):
+    from pipeline.ingest import collect_files, entry_size, plan_articles
+
+    (tmp_path / "a.txt").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.md").write_text(TEXT * 2, encoding="utf-8")
+    (tmp_path / "linked.txt").symlink_to(tmp_path / "a.txt")
+    (tmp_path / "broken.txt").symlink_to(tmp_path / "missing.txt")
+    (tmp_path / "folder.txt").mkdir()
+    expected = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    assert collect_files([str(tmp_path)]) == expected
+    entries, skipped = plan_articles([str(tmp_path)])
+    assert not skipped
+    assert [e["path"] for e in entries] == expected
+    assert [entry_size(e) for e in entries] == [p.stat().st_size for p in expected]
+    assert [e["size"] for e in entries] == [p.stat().st_size for p in expected]
+
 def test_livedoor_layout_fills_url_date_and_title(tmp_path):
     text = ("http://news.livedoor.com/article/detail/4778030/\n2010-05-22T14:30:00+0900\n"
             "友人代表のスピーチ、独女はどうこなしている?\n本文です。\n")
