@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -54,9 +54,17 @@ class Executor:
             initargs: tuple[Any, ...] = ()) -> list[T]:
         """``[fn(job) for job in jobs]``; ``initializer(*initargs)`` prepares each worker
         (and this process, when it runs the jobs itself)."""
+        return list(self.imap(fn, jobs, initializer, initargs))
+
+    def imap(self, fn: Callable[[Any], T], jobs: Sequence[Any],
+             initializer: Callable[..., None] | None = None,
+             initargs: tuple[Any, ...] = ()) -> Iterator[T]:
+        """:meth:`map` as an iterator: each result in job order, as soon as it is done (the
+        caller can use the first while the others are still running; here, where the jobs
+        run one by one as the results are asked for, before the next is run)."""
         if initializer is not None:
             initializer(*initargs)
-        return [fn(job) for job in jobs]
+        return (fn(job) for job in jobs)
 
     def close(self) -> None:
         """Release the workers (nothing to do for this process)."""
@@ -77,9 +85,9 @@ class ProcessExecutor(Executor):
         self._pool = None
         self._prepared_by: tuple[Any, ...] | None = None
 
-    def map(self, fn, jobs, initializer=None, initargs=()):
+    def imap(self, fn, jobs, initializer=None, initargs=()):
         if self.n_workers <= 1 or len(jobs) <= 1:
-            return super().map(fn, jobs, initializer, initargs)
+            return super().imap(fn, jobs, initializer, initargs)
         from concurrent.futures import ProcessPoolExecutor
 
         wanted = (initializer, initargs)
@@ -88,7 +96,7 @@ class ProcessExecutor(Executor):
             self._pool = ProcessPoolExecutor(max_workers=self.n_workers,
                                              initializer=initializer, initargs=initargs)
             self._prepared_by = wanted
-        return list(self._pool.map(fn, jobs))
+        return self._pool.map(fn, jobs)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -139,9 +147,9 @@ class DaskExecutor(Executor):
                 raise UsageError(f"--scheduler {address}: cannot connect ({exc})") from None
         self.n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
 
-    def map(self, fn, jobs, initializer=None, initargs=()):
+    def imap(self, fn, jobs, initializer=None, initargs=()):
         if not jobs:
-            return []
+            return iter([])
         key = hashlib.sha256(pickle.dumps((getattr(initializer, "__qualname__", None),
                                            initargs))).hexdigest()
         from functools import partial
@@ -150,7 +158,7 @@ class DaskExecutor(Executor):
         # Jobs go to the workers directly (not inside the task graph through the scheduler):
         # some carry a whole matrix.
         futures = self.client.map(task, self.client.scatter(list(jobs)), pure=False)
-        return self.client.gather(futures)
+        return (future.result() for future in futures)
 
     def close(self) -> None:
         self.client.close()

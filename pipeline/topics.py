@@ -569,13 +569,13 @@ def topic_tables(
     if fit.n_documents >= 3:
         jobs += _restart_jobs(fit.matrix, fitted_n_topics(k, fit.matrix.shape), random_state,
                               max_iter, restarts)
-    (model, W), *restarted = executor.map(_fit_job, jobs)
+    # The tables of the model are built while the restarts may still be running.
+    fitted = executor.imap(_fit_job, jobs)
+    model, W = next(fitted)
     H = model.components_
     top = top_term_indices(H, TOP_N)
     binary = (fit.matrix > 0).astype(np.float64).tocsr()
     coherence = npmi_coherence(binary, top)
-    stability = (_agreement(top, [m for m, _ in restarted]) if restarted
-                 else np.ones(len(H)))
 
     topic_rows = []
     for topic_id, row in enumerate(H):
@@ -588,10 +588,6 @@ def topic_tables(
     share = totals / totals.sum() if totals.sum() > 0 else np.zeros_like(totals)
     labels = ["・".join(topics.loc[topics["topic_id"] == k_, "term"].head(3))
               for k_ in range(len(H))]
-    summary = pd.DataFrame({
-        "topic_id": np.arange(len(H)), "label": labels, "share": np.round(share, DECIMALS),
-        "coherence": np.round(coherence, DECIMALS), "stability": np.round(stability, DECIMALS),
-    }, columns=SUMMARY_COLUMNS)
 
     def weights_of(dtm):
         if dtm is fit:
@@ -604,5 +600,11 @@ def topic_tables(
                                     weights_of(vectorized.articles), "article_id")
     trends = _trends(section_topics, sections) if sections is not None else pd.DataFrame(
         columns=TREND_COLUMNS)
+    restarted = [m for m, _ in fitted]
+    stability = _agreement(top, restarted) if restarted else np.ones(len(H))
+    summary = pd.DataFrame({
+        "topic_id": np.arange(len(H)), "label": labels, "share": np.round(share, DECIMALS),
+        "coherence": np.round(coherence, DECIMALS), "stability": np.round(stability, DECIMALS),
+    }, columns=SUMMARY_COLUMNS)
     return TopicTables(topics, summary, section_topics, article_topics, trends, k_selection,
                        model.n_topics_)

@@ -52,6 +52,31 @@ def test_executors_keep_job_order_and_run_the_initializer(executor):
     assert [r[0] for r in results] == [x + 100 for x in range(20)]
 
 
+
+def _wait_for(job: tuple[str, float]) -> bool:
+    """Whether the file ``job[0]`` appears within ``job[1]`` seconds."""
+    import time
+
+    path, seconds = job
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+@pytest.mark.parametrize("executor", [Executor(), ProcessExecutor(2)],
+                         ids=["this-process", "process-pool"])
+def test_imap_gives_each_result_before_later_jobs_end(executor, tmp_path):
+    # The second job ends only once the first result has come back (or after 20 s).
+    signal = str(tmp_path / "first-result-seen")
+    with executor:
+        results = executor.imap(_wait_for, [(os.devnull, 0.0), (signal, 20.0)])
+        assert next(results) is True
+        open(signal, "w").close()
+        assert list(results) == [True]
+
 def test_process_pool_runs_in_other_processes():
     with ProcessExecutor(2) as executor:
         results = executor.map(_add_offset, list(range(8)), initializer=_remember,
