@@ -131,10 +131,13 @@ class Result:
         return {
             "jtopics_version": __version__,
             "config": self.config.to_dict(),
+            # Column by column: a row iterator reads Arrow-backed strings one at a time.
             "inputs": [
-                {"article_id": r.article_id, "source": r.source, "sha256": r.sha256,
-                 "encoding": r.encoding}
-                for r in self.articles.itertuples(index=False)
+                {"article_id": article_id, "source": source, "sha256": sha256,
+                 "encoding": encoding}
+                for article_id, source, sha256, encoding in zip(*(
+                    self.articles[c].tolist() for c in ("article_id", "source", "sha256",
+                                                        "encoding")), strict=True)
             ],
             "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
             "warnings": list(self.warnings),
