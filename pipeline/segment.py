@@ -39,7 +39,7 @@ import pandas as pd
 
 from ._parallel import chunk_ranges, map_in_order
 from .ingest import is_livedoor_header
-from .textutil import line_spans, normalize, published_date
+from .textutil import normalize, published_date
 
 SECTION_COLUMNS = [
     "section_id", "article_id", "ordinal", "kind", "heading", "line_start", "line_end",
@@ -365,12 +365,21 @@ class ArticleSegments(NamedTuple):
     citations: list[dict]
 
 
+def _lines(text: str) -> list[_Line]:
+    """Every line of ``text`` (as ``str.splitlines`` cuts them; CRLF, CR and LF are not part of
+    a line's text): its number, start and end offsets, text and stripped text."""
+    lines = []
+    start = 0
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        content = line.rstrip("\r\n")
+        lines.append(_Line(number, start, start + len(content), content, content.strip()))
+        start += len(line)
+    return lines
+
+
 def segment_article(article_id: str, text: str, published: str = "") -> ArticleSegments:
     """Split one article's text into section, boilerplate, sentence and citation rows."""
-    lines = [
-        _Line(n, start, end, (line := text[start:end]), line.strip())
-        for n, (start, end, _next) in enumerate(line_spans(text), start=1)
-    ]
+    lines = _lines(text)
     raw = [ln.text for ln in lines]
     first_body = 2 if is_livedoor_header(raw) else 0  # skip the URL and date lines
     title = next((ln.stripped for ln in lines[first_body:] if ln.stripped), "")

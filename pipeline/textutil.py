@@ -267,17 +267,6 @@ def _iso(year: str, month: str, day: str) -> str:
     return f"{y:04d}-{m:02d}-{d:02d}"
 
 
-def line_spans(text: str) -> list[tuple[int, int, int]]:
-    """``(start, content_end, next_start)`` for every line; CRLF, CR and LF all end a line."""
-    spans = []
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        content = line.rstrip("\r\n")
-        spans.append((pos, pos + len(content), pos + len(line)))
-        pos += len(line)
-    return spans
-
-
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Spans of sentences of an analysis form: split after 。 ! ? (NFKC has made the
     full-width ones half-width) and at line breaks."""

@@ -378,3 +378,18 @@ def test_sentence_events_are_single_brackets_and_runs_of_ends(line):
     definition = re.compile(r"[「『（(【［\[〈《“」』）)】］\]〉》”]|[。!?！？]+")
     assert [(m.start(), m.end()) for m in _SENTENCE_EVENT_RE.finditer(line)] == [
         (m.start(), m.end()) for m in definition.finditer(line)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="あ a\r\n\u2028\x0b\t", max_size=20))
+def test_lines_are_splitlines_pieces_with_their_offsets(text):
+    from pipeline.segment import _lines
+
+    lines = _lines(text)
+    pieces = text.splitlines(keepends=True)
+    assert [ln.number for ln in lines] == list(range(1, len(pieces) + 1))
+    starts = [sum(len(p) for p in pieces[:i]) for i in range(len(pieces))]
+    assert [ln.start for ln in lines] == starts
+    for ln, piece in zip(lines, pieces, strict=True):
+        assert ln.text == text[ln.start : ln.end] == piece.rstrip("\r\n")
+        assert ln.stripped == ln.text.strip()
