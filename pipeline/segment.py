@@ -186,14 +186,6 @@ _CITATION_RE = re.compile(
 # What _CITATION_RE needs somewhere in the line: searched first, it rules out most lines
 # faster than the anchored match with its lazy site group.
 _CITATION_KEY_RE = re.compile(r"出典|引用|ソース|参照元|参考|source", re.IGNORECASE)
-
-
-def _may_cite(line: str) -> bool:
-    """Whether ``line`` holds a keyword of ``_CITATION_RE`` (出典, 引用, source…)."""
-    # Each keyword holds one of these characters (only r and R match r case-insensitively):
-    # substring tests at C speed rule out most lines before the case-insensitive search.
-    return ("出" in line or "引" in line or "ソ" in line or "参" in line or "r" in line
-            or "R" in line) and bool(_CITATION_KEY_RE.search(line))
 _SITE_SEPARATORS_RE = re.compile(r"\s*(?:[:：|｜]|\s-\s|\s–\s)\s*")
 _SOURCE_SUMMARY_START = ("✅", "☑", "✔")
 _LINE_BULLET_START = ("💡", "•", "・", "▪", "◦", "‣", "- ", "* ", "+ ", "※")
@@ -213,6 +205,14 @@ _CASUAL_TAIL = "!！?？。…〜~ｗw笑"
 _CASUAL_SUFFIXES = tuple(e for e in _CASUAL_ENDINGS if e != "よ")
 _OPENERS = "「『（(【［[〈《“"
 _CLOSERS = "」』）)】］]〉》”"
+
+
+def _may_cite(line: str) -> bool:
+    """Whether ``line`` holds a keyword of ``_CITATION_RE`` (出典, 引用, source…)."""
+    # Each keyword holds one of these characters (only r and R match r case-insensitively):
+    # substring tests at C speed rule out most lines before the case-insensitive search.
+    return ("出" in line or "引" in line or "ソ" in line or "参" in line or "r" in line
+            or "R" in line) and bool(_CITATION_KEY_RE.search(line))
 
 
 def classify_lines(lines: list[str], first_is_heading: bool) -> list[str]:
