@@ -526,13 +526,20 @@ def _boundaries(tokens: pd.DataFrame) -> dict[str, np.ndarray]:
     positions = np.concatenate([starts, np.repeat(starts, counts) + within])
     codes, section_ids = pd.factorize(tokens["section_id"])
     section_of = np.concatenate([codes, np.repeat(codes, counts)])
-    order = np.argsort(section_of, kind="stable")
+    order, runs = _runs(section_of)
     section_of, positions = section_of[order], positions[order]
-    cuts = np.flatnonzero(section_of[1:] != section_of[:-1]) + 1
-    result: dict[str, np.ndarray] = {}
-    for lo, hi in itertools.pairwise(np.r_[0, cuts, len(order)].tolist()):
-        result[str(section_ids[section_of[lo]])] = positions[lo:hi]
-    return result
+    return {str(section_ids[section_of[lo]]): positions[lo:hi] for lo, hi in runs}
+
+
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The order that brings equal ``keys`` together (stable: table order within a key), and
+    the ``(lo, hi)`` run of each key in that order."""
+    order = np.argsort(keys, kind="stable")
+    if not len(order):
+        return order, []
+    ordered = keys[order]
+    cuts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    return order, list(itertools.pairwise([0, *cuts.tolist(), len(order)]))
 
 
 def excluded_spans(
@@ -785,12 +792,9 @@ def finish_themes(
         theme_index = section_themes["theme_id"].map(theme_order).to_numpy(dtype=np.int64)
         # Rows of one (article, theme) together, in table order within it: each sum adds the
         # same values in the same order as a groupby would.
-        group = article_codes * len(themes) + theme_index
-        order = np.argsort(group, kind="stable")
-        group_of = group[order]
-        cuts = np.flatnonzero(group_of[1:] != group_of[:-1]) + 1
+        order, runs = _runs(article_codes * len(themes) + theme_index)
         total_length = article_length.to_dict()
-        for lo, hi in itertools.pairwise([0, *cuts.tolist(), len(order)]):
+        for lo, hi in runs:
             first = order[lo]
             article_id = article_names[article_codes[first]]
             score = weighted[order[lo:hi]].sum() / max(1, total_length[article_id])
