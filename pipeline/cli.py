@@ -462,6 +462,9 @@ def show_command(
 
 def main() -> None:
     """Console-script entry point."""
+    # What the imports made lives as long as the process: keep it out of the collector's
+    # passes (the full ones scan every tracked object; worker processes inherit this).
+    gc.freeze()
     try:
         app()
     except KeyboardInterrupt:
