@@ -452,6 +452,18 @@ def test_may_match_is_false_only_where_no_term_rule_or_pattern_can_match(rule_ma
     assert matcher.may_match(text) == possible
 
 
+def test_a_taxonomy_gets_one_matcher_per_process_and_another_taxonomy_its_own(
+        tmp_path, taxonomy):
+    from pipeline.themes import ThemeMatcher, matcher_for
+
+    matcher = matcher_for(taxonomy)
+    assert isinstance(matcher, ThemeMatcher) and matcher.themes == taxonomy
+    # An equal taxonomy loaded again (as each chunk of a run receives it) reuses the matcher.
+    assert matcher_for(load_taxonomy(DEFAULT_THEMES)) is matcher
+    other = taxonomy + load_taxonomy(write_toml(tmp_path, RULE_TOML))
+    assert matcher_for(other) is not matcher and matcher_for(other).themes == other
+
+
 @settings(max_examples=300, deadline=None)
 @given(words=st.sets(st.text(alphabet="アイ米軍.*", min_size=1, max_size=4), max_size=12),
        text=st.text(alphabet="アイ米軍.*x", max_size=12))
