@@ -29,7 +29,7 @@ from .ingest import (
 )
 from .output import PartitionedTable, write_partitioned
 from .segment import segment
-from .themes import Theme, excluded_spans, finish_themes, lexical_scores, load_themes
+from .themes import Taxonomy, excluded_spans, lexical_evidence, load_themes, theme_tables
 from .tokenize import TOKEN_COLUMNS, Tokenizer, dictionary_version, load_wordlist, tokenize
 from .topics import topic_tables
 from .vectorize import DocumentTermMatrix, merge_counts, term_counts, vectorize_counts
@@ -53,7 +53,7 @@ OUTPUT_COLUMNS: dict[str, list[str]] = {
     "topic_trends": ["topic_id", "period", "weight"],
     "k_selection": ["k", "coherence", "stability", "reconstruction_error", "score", "chosen"],
     "section_themes": ["section_id", "theme_id", "score", "evidence", "method"],
-    "article_themes": ["article_id", "theme_id", "score", "n_sections"],
+    "article_themes": ["article_id", "theme_id", "score", "share", "n_sections"],
     "themes": ["theme_id", "label_ja", "label_en", "n_sections"],
 }
 
@@ -189,17 +189,18 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-_CHUNK_STATE: tuple[Tokenizer, tuple[Theme, ...]] | None = None
+_CHUNK_STATE: tuple[Tokenizer, Taxonomy] | None = None
 
 
 def _prepare_chunks(stopwords: frozenset[str] | None, terms: tuple[str, ...],
-                    taxonomy: tuple[Theme, ...]) -> None:
+                    taxonomy: Taxonomy) -> None:
     global _CHUNK_STATE
     _CHUNK_STATE = (Tokenizer(stopwords, terms), taxonomy)
 
 
 # What the corpus-wide stages need of a section; the text stays in the part files.
-SLIM_SECTION_COLUMNS = ["section_id", "article_id", "char_start", "char_end", "published"]
+SLIM_SECTION_COLUMNS = ["section_id", "article_id", "ordinal", "char_start", "char_end",
+                        "published"]
 STREAMED = ("sections", "boilerplate", "sentences", "tokens")
 
 
@@ -239,8 +240,8 @@ def _process_chunk(job: tuple) -> _Chunk:
     counts = term_counts(tokens, segmented.sections)
     seconds["vectorize"] = time.perf_counter() - started
     started = time.perf_counter()
-    lexical = lexical_scores(segmented.sections, tokens, taxonomy,
-                             excluded_spans(segmented.sentences, exclude_kinds))
+    lexical = lexical_evidence(segmented.sections, tokens, taxonomy,
+                               excluded_spans(segmented.sentences, exclude_kinds))
     seconds["themes"] = time.perf_counter() - started
     started = time.perf_counter()
     stored: dict[str, pd.DataFrame | Path | None] = {
@@ -311,7 +312,7 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
         stopwords = None
         if config.stopwords is not None:
             stopwords = load_wordlist(config.stopwords) | load_wordlist(DEFAULT_STOPWORDS)
-        terms = [t[2] for theme in taxonomy for t in theme.terms]
+        terms = [t.display for theme in taxonomy for t in theme.terms]
         if config.terms is not None:
             terms += sorted(load_wordlist(config.terms))
         entries, planned_skips = plan_articles(config.input_paths, strict=config.strict,
@@ -391,7 +392,7 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
             # theme model; "topics" then times only the wait for them.
             pending = background.submit(fit_topics) if executor.n_workers > 1 else None
             with timer("themes"):
-                section_themes, article_themes, themes = finish_themes(
+                section_themes, article_themes, themes = theme_tables(
                     sections, lexical, taxonomy, min_score=config.min_score,
                     dtm=vectorized.sections, random_state=config.seed,
                 )

@@ -247,7 +247,7 @@ def themes_command(
     for column in ("id", "label_ja", "label_en", "terms"):
         table.add_column(column)
     for theme in taxonomy:
-        terms = "、".join(t[2] for t in theme.terms[:8])
+        terms = "、".join(t.display for t in theme.terms[:8])
         more = len(theme.terms) - 8
         table.add_row(theme.id, theme.label_ja, theme.label_en,
                       terms + (f" (+{more})" if more > 0 else ""))
@@ -349,8 +349,13 @@ def evaluate_command(
     ] = None,
     report: Annotated[
         Path | None,
-        typer.Option(help="Where to write the evaluation table "
-                          "(default: evaluation.csv in --pred, else in data/out)."),
+        typer.Option(help="Write the evaluation table to this CSV file (default: not written, "
+                          "or evaluation.csv in --pred)."),
+    ] = None,
+    errors: Annotated[
+        Path | None,
+        typer.Option("--errors", help="Write every false positive and false negative with its "
+                                      "evidence to this CSV file, and list them."),
     ] = None,
     themes: Annotated[Path | None, typer.Option(help="Theme taxonomy TOML.")] = None,
     min_score: Annotated[float, typer.Option(help="Theme score threshold.")] = 0.5,
@@ -360,36 +365,51 @@ def evaluate_command(
         str, typer.Option(help="Sentence kinds left out of theme tagging.")
     ] = "",
 ) -> None:
-    """Precision, recall and F1 of the theme tags against hand labels."""
+    """Precision, recall and F1 of the theme tags against hand labels (section or article)."""
+    from .evaluate import errors as error_table
     from .evaluate import evaluate, load_gold
     from .output import write_tables
 
     try:
         if pred is not None:
-            tables = _load_output(pred, required=("sections", "section_themes"))
-            sections, section_themes = tables["sections"], tables["section_themes"]
+            tables = _load_output(pred, required=("sections", "section_themes",
+                                                  "article_themes"))
             theme_ids = [t.id for t in load_themes(themes or Config().themes_path)]
             target = report or pred / "evaluation.csv"
         else:
             config = Config(
                 inputs=tuple(str(p) for p in inputs or ()), themes=themes, min_score=min_score,
                 id_col=id_col, text_col=text_col, exclude_kinds=exclude_kinds, quiet=True,
+                cache=None,
             )
             result = run(config)
-            sections, section_themes = result.sections, result.section_themes
+            tables = {"sections": result.sections, "section_themes": result.section_themes,
+                      "article_themes": result.article_themes}
             theme_ids = result.themes["theme_id"].tolist()
-            target = report or config.out / "evaluation.csv"
-        table = evaluate(load_gold(gold, sections), section_themes, theme_ids)
-        write_tables({target.stem: table}, target.parent, "csv")
+            target = report
+        labels = load_gold(gold, tables["sections"])
+        tags = tables["section_themes" if labels.level == "section" else "article_themes"]
+        table = evaluate(labels.labels, tags, theme_ids)
+        if target is not None:
+            write_tables({target.stem: table}, target.parent, "csv")
+        wrong = error_table(labels.labels, tags, tables["section_themes"])
+        if errors is not None:
+            write_tables({errors.stem: wrong}, errors.parent, "csv")
     except JTopicsError as exc:
         raise _fail(exc) from None
-    view = Table(title=f"Theme tagging against {gold}", title_justify="left")
+    view = Table(title=f"Theme tagging against {gold} ({labels.level}s)", title_justify="left")
     for column in table.columns:
         view.add_column(column, justify="left" if column == "theme_id" else "right")
     for row in table.itertuples(index=False):
         view.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
     stdout.print(view)
-    stdout.print(f"wrote {target}")
+    if errors is not None:
+        for row in wrong.itertuples(index=False):
+            stdout.print(f"{row.error} {row.id} {row.theme_id}: {row.evidence}", highlight=False,
+                         markup=False)
+        stdout.print(f"wrote {errors}")
+    if target is not None:
+        stdout.print(f"wrote {target}")
 
 
 _SUMMARY_TABLES = ("articles", "sections", "themes", "section_themes", "article_themes",

@@ -1,8 +1,12 @@
 """Evaluate theme tags against hand labels.
 
-Gold file: CSV with a ``themes`` column (theme ids separated by ``;``, empty for a section
+Gold file: CSV with a ``themes`` column (theme ids separated by ``;``, empty for an item
 with no theme) and either ``section_id`` or ``article_id`` + ``line_start`` (the 1-based line
-where the section starts, or any line inside it). Only labelled sections are scored.
+where the section starts, or any line inside it) for section labels, or ``article_id`` alone
+for article labels (scored against ``article_themes``). Only labelled items are scored.
+
+``errors`` table (``evaluate --errors``): every false positive and false negative with the
+evidence the tool had (id, theme_id, error fp/fn, score, evidence).
 
 ``evaluation`` table: theme_id, support (gold sections), predicted, tp, fp, fn, precision,
 recall, f1; then the rows ``micro`` and ``macro`` (macro averages over themes with support or
@@ -12,6 +16,7 @@ predictions).
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -22,8 +27,19 @@ EVALUATION_COLUMNS = ["theme_id", "support", "predicted", "tp", "fp", "fn", "pre
                       "recall", "f1"]
 
 
-def load_gold(path: Path, sections: pd.DataFrame) -> dict[str, set[str]]:
-    """Gold theme sets keyed by section_id.
+ERROR_COLUMNS = ["id", "theme_id", "error", "score", "evidence"]
+
+
+@dataclass(frozen=True)
+class Gold:
+    """Hand labels: ``level`` is 'section' (keys are section ids) or 'article'."""
+
+    level: str
+    labels: dict[str, set[str]]
+
+
+def load_gold(path: Path, sections: pd.DataFrame) -> Gold:
+    """Gold theme sets keyed by section_id, or by article_id for article labels.
 
     Raises
     ------
@@ -38,6 +54,9 @@ def load_gold(path: Path, sections: pd.DataFrame) -> dict[str, set[str]]:
     if not rows:
         raise UsageError(f"{path}: no labelled rows")
     columns = set(rows[0])
+    if "themes" in columns and "article_id" in columns and not (
+            columns & {"section_id", "line_start"}):
+        return Gold("article", _article_gold(rows, sections, path))
     if "themes" not in columns or not (
         "section_id" in columns or {"article_id", "line_start"} <= columns
     ):
@@ -55,6 +74,18 @@ def load_gold(path: Path, sections: pd.DataFrame) -> dict[str, set[str]]:
             raise UsageError(f"{path}:{number}: unknown section_id {section_id!r}")
         themes = {t.strip() for t in (row.get("themes") or "").split(";") if t.strip()}
         gold[section_id] = gold.get(section_id, set()) | themes
+    return Gold("section", gold)
+
+
+def _article_gold(rows: list[dict], sections: pd.DataFrame, path: Path) -> dict[str, set[str]]:
+    known = set(sections["article_id"])
+    gold: dict[str, set[str]] = {}
+    for number, row in enumerate(rows, start=2):
+        article_id = (row.get("article_id") or "").strip()
+        if article_id not in known:
+            raise UsageError(f"{path}:{number}: unknown article_id {article_id!r}")
+        themes = {t.strip() for t in (row.get("themes") or "").split(";") if t.strip()}
+        gold[article_id] = gold.get(article_id, set()) | themes
     return gold
 
 
@@ -72,6 +103,54 @@ def _section_at(by_article, article_id: str, line: str, path: Path, number: int)
     return str(inside.iloc[0]["section_id"])
 
 
+def _predicted(gold: dict[str, set[str]], tags: pd.DataFrame) -> dict[str, set[str]]:
+    key = "section_id" if "section_id" in tags.columns else "article_id"
+    predicted: dict[str, set[str]] = {item: set() for item in gold}
+    for item, theme in zip(tags[key], tags["theme_id"], strict=True):
+        if item in predicted:
+            predicted[item].add(theme)
+    return predicted
+
+
+def errors(gold: dict[str, set[str]], tags: pd.DataFrame,
+           section_themes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every false positive and false negative, with the evidence behind each tag.
+
+    Parameters
+    ----------
+    gold : dict
+        Item id (section or article) -> set of theme ids.
+    tags : DataFrame
+        Predicted tags, ``section_themes`` or ``article_themes``.
+    section_themes : DataFrame or None
+        For article tags: the section tags whose evidence is shown.
+
+    Returns
+    -------
+    DataFrame of shape (n_errors, 5)
+        id, theme_id, error (fp or fn), score (of the tag, empty for fn), evidence.
+    """
+    key = "section_id" if "section_id" in tags.columns else "article_id"
+    score = {(i, t): s for i, t, s in zip(tags[key], tags["theme_id"], tags["score"],
+                                          strict=True)}
+    evidence: dict[tuple[str, str], str] = {}
+    source = section_themes if section_themes is not None else tags
+    if "evidence" in source.columns:
+        owner = (source["section_id"] if key == "section_id"
+                 else source["section_id"].str.rsplit("#", n=1).str[0])
+        for item, theme, text in zip(owner, source["theme_id"], source["evidence"], strict=True):
+            evidence[(item, theme)] = "; ".join(filter(None, [evidence.get((item, theme)), text]))
+    predicted = _predicted(gold, tags)
+    rows = []
+    for item in sorted(gold):
+        for theme in sorted(predicted[item] - gold[item]):
+            rows.append((item, theme, "fp", score.get((item, theme)),
+                         evidence.get((item, theme), "")))
+        for theme in sorted(gold[item] - predicted[item]):
+            rows.append((item, theme, "fn", None, evidence.get((item, theme), "")))
+    return pd.DataFrame(rows, columns=ERROR_COLUMNS)
+
+
 def evaluate(gold: dict[str, set[str]], section_themes: pd.DataFrame,
              theme_ids: list[str]) -> pd.DataFrame:
     """Precision, recall and F1 per theme, then micro and macro averages.
@@ -79,9 +158,9 @@ def evaluate(gold: dict[str, set[str]], section_themes: pd.DataFrame,
     Parameters
     ----------
     gold : dict
-        section_id -> set of theme ids.
+        Item id (section or article) -> set of theme ids.
     section_themes : DataFrame
-        Predicted tags (section_id, theme_id).
+        Predicted tags (section_id or article_id, theme_id).
     theme_ids : list of str
         Themes of the taxonomy, for the row order (unknown gold ids are appended).
 
@@ -89,11 +168,7 @@ def evaluate(gold: dict[str, set[str]], section_themes: pd.DataFrame,
     -------
     DataFrame of shape (n_themes + 2, 9)
     """
-    predicted: dict[str, set[str]] = {sid: set() for sid in gold}
-    for sid, theme in zip(section_themes["section_id"], section_themes["theme_id"],
-                          strict=True):
-        if sid in predicted:
-            predicted[sid].add(theme)
+    predicted = _predicted(gold, section_themes)
     extra = sorted({t for themes in gold.values() for t in themes} - set(theme_ids))
     rows = []
     for theme in [*theme_ids, *extra]:

@@ -1,21 +1,29 @@
 from __future__ import annotations
 
-import math
-
+import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+import scipy.sparse as sp
 
 from pipeline.config import DEFAULT_THEMES
 from pipeline.errors import TaxonomyError
-from pipeline.themes import format_evidence, load_taxonomy, score_section, score_themes
+from pipeline.themes import (
+    ScoringOptions,
+    ThemeEvidence,
+    format_evidence,
+    lexical_evidence,
+    lexical_score,
+    load_taxonomy,
+    score_themes,
+    section_evidence,
+)
 
 THEME_IDS = [
     "tariffs", "defence_spending", "senkaku", "sofa", "host_nation_support", "investment",
     "energy", "technology", "nippon_steel", "china", "north_korea", "alliance", "us_bases",
     "space_cyber", "middle_east", "indo_pacific",
 ]
+ENTITY_THEMES = ("china", "north_korea", "middle_east", "indo_pacific")
 
 
 @pytest.fixture(scope="module")
@@ -34,41 +42,63 @@ def boundaries(tokenizer, text):
     return bounds
 
 
-def scores(tokenizer, taxonomy, text):
-    return score_section(text, boundaries(tokenizer, text), taxonomy)
+def evidence(tokenizer, taxonomy, text):
+    return section_evidence(text, boundaries(tokenizer, text), taxonomy)
 
 
-def test_shipped_taxonomy_has_the_sixteen_themes(taxonomy):
+def score(tokenizer, taxonomy, text, theme):
+    found = evidence(tokenizer, taxonomy, text).get(theme)
+    return 0.0 if found is None else lexical_score(found)
+
+
+# --- the taxonomy --------------------------------------------------------------------------
+
+def test_shipped_taxonomy_has_the_sixteen_themes_with_issue_and_context_terms(taxonomy):
     assert [t.id for t in taxonomy] == THEME_IDS
     for theme in taxonomy:
-        assert theme.label_ja and theme.label_en and theme.terms
+        assert theme.label_ja and theme.label_en and theme.issue_terms
+        if theme.context_terms:
+            assert theme.with_words
+    context = {t.display for theme in taxonomy for t in theme.context_terms}
+    # names of countries, places and leaders, and generic words, only corroborate
+    assert {"中国", "韓国", "北朝鮮", "イラン", "シリア", "沖縄", "金正恩", "電力", "工場",
+            "買収", "関税", "原発", "サイバー"} <= context
+    assert {v.id for v in taxonomy.vetoes} >= {"sport_entertainment", "history"}
 
+
+def test_context_terms_need_issue_words_and_vocabularies_must_exist(tmp_path):
+    base = '[[theme]]\nid = "x"\nlabel_ja = "x"\nlabel_en = "x"\n[theme.context]\n"中国" = 1.0\n'
+    with pytest.raises(TaxonomyError, match="context terms need a 'with' list"):
+        load_taxonomy(write_toml(tmp_path, base))
+    with pytest.raises(TaxonomyError, match="unknown vocabulary '@nope'"):
+        load_taxonomy(write_toml(tmp_path, base.replace('label_en = "x"\n',
+                                                        'label_en = "x"\nwith = ["@nope"]\n')))
+    with pytest.raises(TaxonomyError, match="'applies_to' must be 'context' or 'all'"):
+        load_taxonomy(write_toml(tmp_path, '[[veto]]\nid = "v"\nterms = ["a"]\n'
+                                           'applies_to = "some"\n' + base))
+
+
+# --- evidence ------------------------------------------------------------------------------
 
 def test_a_core_term_alone_tags_and_repetition_saturates(tokenizer, taxonomy):
-    once = scores(tokenizer, taxonomy, "政府は日米地位協定の改定を求めた。")["sofa"]
-    assert once[0] == pytest.approx(1 - math.exp(-1))
-    assert once[1] == {"日米地位協定": 1}  # not also counted as 地位協定
-    thrice = scores(tokenizer, taxonomy, "日米地位協定。日米地位協定。日米地位協定。")["sofa"][0]
-    assert once[0] < thrice < 1.0
+    found = evidence(tokenizer, taxonomy, "政府は日米地位協定の改定を求めた。")["sofa"]
+    assert found.issue == {"日米地位協定": 1}  # not also counted as 地位協定
+    once = lexical_score(found)
+    assert once == pytest.approx(1 - np.exp(-1))
+    thrice = score(tokenizer, taxonomy, "日米地位協定。日米地位協定。日米地位協定。", "sofa")
+    assert once < thrice < 1.0
 
 
 def test_exclude_term_vetoes_weak_evidence_in_its_sentence(tokenizer, taxonomy):
-    vetoed = scores(tokenizer, taxonomy, "竹島をめぐる領土と領有権の問題で、領土交渉が続く。")
-    assert "senkaku" not in vetoed
-    not_vetoed = scores(tokenizer, taxonomy, "中国は領土と領有権を主張し、領土問題が続く。")
-    assert not_vetoed["senkaku"][1] == {"領土": 2, "領有権": 1}
-
-
-def test_core_terms_survive_a_veto(tokenizer, taxonomy):
-    result = scores(tokenizer, taxonomy, "尖閣諸島や竹島などの領土問題。")
-    assert result["senkaku"][1] == {"尖閣諸島": 1}
+    assert "senkaku" not in evidence(tokenizer, taxonomy,
+                                     "竹島をめぐる領土と領有権の問題で、領土交渉が続く。")
+    kept = evidence(tokenizer, taxonomy, "尖閣諸島や竹島などの領土問題。")["senkaku"]
+    assert kept.issue == {"尖閣諸島": 1}  # a core term survives the veto
 
 
 def test_terms_match_only_on_token_boundaries(tokenizer, taxonomy):
-    text = "イランの核開発。"
-    assert "middle_east" in scores(tokenizer, taxonomy, text)
-    # イラン inside an unrelated word is not a match.
-    assert "middle_east" not in scores(tokenizer, taxonomy, "ハイランド地方を訪れた。")
+    assert "middle_east" in evidence(tokenizer, taxonomy, "イランの核開発が進む。")
+    assert "middle_east" not in evidence(tokenizer, taxonomy, "ハイランド地方を訪れた。")
 
 
 def test_evidence_string_format():
@@ -76,96 +106,45 @@ def test_evidence_string_format():
 
 
 def test_full_width_and_case_are_normalised(tokenizer, taxonomy):
-    result = scores(tokenizer, taxonomy, "ＬＮＧの輸入とＡＩ協力。")
-    assert result["energy"][1] == {"LNG": 1}
-    assert result["technology"][1] == {"AI": 1}
+    found = evidence(tokenizer, taxonomy, "ＬＮＧの輸入を拡大する。")
+    assert found["energy"].issue == {"LNG": 1}
 
 
-def write_toml(tmp_path, body):
-    path = tmp_path / "themes.toml"
-    path.write_text(body, encoding="utf-8")
-    return path
+@pytest.mark.parametrize("text,theme", [
+    ("韓国人の男がフィリピンで逮捕された。韓国人の男は容疑を認めた。", "indo_pacific"),
+    ("イラン出身の監督の作品が話題になった。", "middle_east"),
+    ("北朝鮮みたいだと言われた校正者の話。", "north_korea"),
+    ("中国から来た観光客が買い物を楽しんだ。", "china"),
+    ("節電のため電力の使用を控えよう。", "energy"),
+])
+def test_an_entity_or_generic_word_alone_never_carries_a_theme(tokenizer, taxonomy, text,
+                                                               theme):
+    found = evidence(tokenizer, taxonomy, text).get(theme)
+    assert found is None or not found.issue
+    assert score(tokenizer, taxonomy, text, theme) == 0.0
 
 
-@pytest.mark.parametrize(
-    ("body", "message"),
-    [
-        ('[[theme]]\nid = "x"\nlabel_ja = "x"\nlabel_en = "x"\n[theme.terms]\n"関税" = 2.0\n',
-         ":6: theme x: term '関税': weight must be a number in (0, 1], got 2.0"),
-        ('[[theme]]\nid = "x"\nlabel_en = "x"\n[theme.terms]\n"関税" = 1.0\n',
-         ":1: theme x: 'label_ja' must be a non-empty string"),
-        ('\n[[theme]]\nid = "Bad Id"\nlabel_ja = "x"\nlabel_en = "x"\n',
-         ":3: theme Bad Id: 'id' must be a lower-case identifier"),
-        ('[[theme]]\nid = "x"\nlabel_ja = "x"\nlabel_en = "x"\n[theme.terms]\n"a" = 1\n'
-         '[[theme]]\nid = "x"\nlabel_ja = "x"\nlabel_en = "x"\n[theme.terms]\n"b" = 1\n',
-         ":8: theme x: duplicate id"),
-        ('[[theme]]\nid = "x"\nlabel_ja = "x"\nlabel_en = "x"\n[[theme.patterns]]\n'
-         'regex = "(["\n', ":6: theme x: pattern '([': invalid regular expression"),
-        ('[[theme]\nid = "x"\n', "invalid TOML"),
-        ('title = "no themes"\n', "no [[theme]] tables found"),
-    ],
-)
-def test_invalid_taxonomy_reports_file_line_and_problem(tmp_path, body, message):
-    path = write_toml(tmp_path, body)
-    with pytest.raises(TaxonomyError) as info:
-        load_taxonomy(path)
-    assert str(info.value).startswith(str(path))
-    assert message in str(info.value)
+def test_an_entity_with_issue_vocabulary_in_its_sentence_is_evidence(tokenizer, taxonomy):
+    found = evidence(tokenizer, taxonomy, "中国軍の艦艇が演習を行い、中国は軍事力を誇示した。")
+    assert found["china"].issue["中国+"] == 1  # 中国 + 軍事 in one sentence
+    apart = evidence(tokenizer, taxonomy, "中国の話をした。その後、軍事の話をした。")["china"]
+    assert not apart.issue and apart.context == {"中国": 1}
 
 
-def test_score_themes_tables(tokenizer, taxonomy):
-    from pipeline.segment import segment
-    from pipeline.tokenize import tokenize
-
-    articles = pd.DataFrame({
-        "article_id": ["a", "b"],
-        "text": ["日米地位協定の改定\n政府は日米地位協定の見直しを求めた。",
-                 "天気の話\n今日は晴れ。"],
-        "published": ["", ""],
-    })
-    sections = segment(articles).sections
-    tokens = tokenize(sections, tokenizer)
-    section_themes, article_themes, themes = score_themes(sections, tokens, taxonomy)
-    assert list(section_themes.columns) == [
-        "section_id", "theme_id", "score", "evidence", "method"]
-    assert list(article_themes.columns) == ["article_id", "theme_id", "score", "n_sections"]
-    assert list(themes.columns) == ["theme_id", "label_ja", "label_en", "n_sections"]
-    assert section_themes["theme_id"].tolist() == ["sofa"]
-    assert section_themes["evidence"].tolist() == ["日米地位協定×2"]
-    assert article_themes.to_dict("records") == [
-        {"article_id": "a", "theme_id": "sofa", "score": section_themes["score"][0],
-         "n_sections": 1}
-    ]
-    assert themes.set_index("theme_id").loc["sofa", "n_sections"] == 1
-    assert themes["n_sections"].sum() == 1
+@pytest.mark.parametrize("text", ["中国総合通信局が会議を開き、政府と協議した。",
+                                  "中国電力の社長が政府と会談した。",
+                                  "中国地方の首脳会談が行われた。"])
+def test_an_entity_inside_a_longer_proper_noun_is_no_match(tokenizer, taxonomy, text):
+    assert "china" not in evidence(tokenizer, taxonomy, text)
 
 
-# Themes a reader of each seed section agrees it discusses (labelled by reading the sections).
-# Each listed theme must be tagged; these are the clear cases, not an exhaustive gold set.
-SEED_EXPECTATIONS = {
-    "000_fa22010949faa399#1": {"investment", "energy", "alliance", "nippon_steel"},
-    "000_fa22010949faa399#2": {"tariffs", "middle_east"},
-    "001_1b6707cdd1a53014#1": {"alliance", "space_cyber", "indo_pacific", "senkaku"},
-    "001_1b6707cdd1a53014#2": {"investment", "nippon_steel", "energy", "alliance", "tariffs"},
-    "002_e2682e32605dce2d#1": {"alliance", "china", "north_korea", "senkaku", "investment",
-                               "technology"},
-    "002_e2682e32605dce2d#2": {"sofa", "us_bases"},
-    "003_eed3c3ac50b9ef27#1": {"defence_spending", "alliance", "us_bases",
-                               "host_nation_support"},
-    "003_eed3c3ac50b9ef27#2": {"alliance", "us_bases"},
-    "003_eed3c3ac50b9ef27#3": {"alliance", "defence_spending", "tariffs"},
-    "004_1c6dd6125a21f8f4#3": {"alliance", "defence_spending"},
-    "004_1c6dd6125a21f8f4#5": {"us_bases"},
-}
+def test_sport_and_history_contexts_veto(tokenizer, taxonomy):
+    assert "middle_east" not in evidence(
+        tokenizer, taxonomy, "W杯予選のシリア戦で日本代表が攻撃を仕掛け、試合に勝った。")
+    assert "tariffs" not in evidence(
+        tokenizer, taxonomy, "明治政府は関税自主権の回復を目指し、関税の交渉を続けた。")
+    assert "sofa" not in evidence(tokenizer, taxonomy, "幕末の条約は領事裁判権を認めていた。")
 
-
-def test_seed_sections_get_the_themes_a_reader_sees(seeds_result):
-    tagged = seeds_result.section_themes.groupby("section_id")["theme_id"].apply(set)
-    for section_id, expected in SEED_EXPECTATIONS.items():
-        assert expected <= tagged.get(section_id, set()), section_id
-
-
-# --- rules, parts of speech, merging ---------------------------------------------------------
 
 RULE_TOML = """
 [[theme]]
@@ -188,39 +167,23 @@ weight = 0.8
 
 def test_co_occurrence_rules_need_every_group_in_one_sentence(tmp_path, tokenizer):
     themes = load_taxonomy(write_toml(tmp_path, RULE_TOML))
-    same = scores(tokenizer, themes, "在日米軍の経費が増えた。")
-    assert same["burden"][1] == {"在日米軍+経費": 1}
-    apart = scores(tokenizer, themes, "在日米軍が来た。経費が増えた。")
-    assert "burden" not in apart
+    assert evidence(tokenizer, themes, "在日米軍の経費が増えた。")["burden"].issue == {
+        "在日米軍+経費": 1}
+    assert "burden" not in evidence(tokenizer, themes, "在日米軍が来た。経費が増えた。")
 
 
 def test_ordered_window_rule(tmp_path, tokenizer):
     themes = load_taxonomy(write_toml(tmp_path, RULE_TOML))
-    assert scores(tokenizer, themes, "日本の負担が重い。")["burden"][1] == {"日本+負担": 1}
-    # wrong order, and too far apart
-    assert "burden" not in scores(tokenizer, themes, "負担を日本が担う。")
-    assert "burden" not in scores(tokenizer, themes, "日本が長年にわたり担ってきた重い負担。")
+    assert evidence(tokenizer, themes, "日本の負担が重い。")["burden"].issue == {"日本+負担": 1}
+    assert "burden" not in evidence(tokenizer, themes, "負担を日本が担う。")
+    assert "burden" not in evidence(tokenizer, themes, "日本が長年にわたり担ってきた重い負担。")
 
 
 def test_part_of_speech_restricted_term(tmp_path, tokenizer):
-    from pipeline.themes import _token_pos
-
     themes = load_taxonomy(write_toml(tmp_path, RULE_TOML))
     text = "敵が攻撃を始めた。"
-    tokens = pd.DataFrame(
-        [("s", start, pos, parts) for _s, _t, pos, _d, start, _e, _c, parts
-         in tokenizer.tokens(text)],
-        columns=["section_id", "char_start", "pos", "parts"],
-    )
-    pos_at = _token_pos(tokens)["s"]
-    result = score_section(text, boundaries(tokenizer, text), themes, pos_at)
-    assert "burden" not in result  # 攻撃 here is a noun
-
-
-def test_unknown_part_of_speech_is_reported(tmp_path):
-    path = write_toml(tmp_path, RULE_TOML.replace("攻撃@動詞", "攻撃@verb"))
-    with pytest.raises(TaxonomyError, match="unknown part of speech 'verb'"):
-        load_taxonomy(path)
+    pos_at = {start: pos for _s, _t, pos, _d, start, _e, _c, _p in tokenizer.tokens(text)}
+    assert "burden" not in section_evidence(text, boundaries(tokenizer, text), themes, pos_at)
 
 
 def test_themes_add_extends_and_appends(tmp_path):
@@ -243,23 +206,163 @@ label_en = "Taiwan"
 """)
     themes = load_themes(DEFAULT_THEMES, (extra,))
     assert [t.id for t in themes] == [*THEME_IDS, "taiwan"]
-    sofa = {t[2]: t[1] for t in next(t for t in themes if t.id == "sofa").terms}
+    sofa = {t.display: t.weight for t in next(t for t in themes if t.id == "sofa").terms}
     assert sofa["地位協定"] == 0.5 and sofa["米軍属"] == 0.9 and sofa["日米地位協定"] == 1.0
+    assert themes.vetoes == load_taxonomy(DEFAULT_THEMES).vetoes
 
 
-# --- guided topic model --------------------------------------------------------------------
+def test_sections_screened_out_get_what_a_full_search_finds(tmp_path, tokenizer, taxonomy):
+    from pipeline.tokenize import tokenize
 
-def test_seed_matrix_seeds_vocabulary_terms_containing_theme_terms(taxonomy):
-    from pipeline.themes import seed_matrix
+    texts = ["政府は日米地位協定の改定を求めた。", "総額は5000億ドルに上る。",
+             "ハイランド地方を訪れた。", "今日は晴れで、ラーメンを食べた。",
+             "トランプ大統領は関税を発表した。石破首相は反論した。"]
+    starts = [sum(len(t) for t in texts[:i]) for i in range(len(texts))]
+    sections = pd.DataFrame({"section_id": [f"a:{i}" for i in range(len(texts))],
+                             "char_start": starts, "analysis_text": texts})
+    tokens = tokenize(sections, tokenizer)
+    found = lexical_evidence(sections, tokens, taxonomy, {"a:4": [(starts[4], starts[4] + 17)]})
+    in_full = {f"a:{i}": evidence(tokenizer, taxonomy, t) for i, t in enumerate(texts[:4])}
+    assert found == {sid: e for sid, e in in_full.items() if e}
+    assert set(found) == {"a:0", "a:1"}  # the excluded sentence held the only evidence
 
-    vocabulary = ["日米地位協定", "関税", "天気", "自動車関税"]
-    seeds = seed_matrix(taxonomy, vocabulary)
-    ids = [t.id for t in taxonomy]
-    assert seeds.shape == (16, 4)
-    assert seeds[ids.index("sofa"), 0] == 1.0
-    assert seeds[ids.index("tariffs"), 1] == 1.0 and seeds[ids.index("tariffs"), 3] == 1.0
-    assert seeds[:, 2].sum() == 0
 
+# --- scores --------------------------------------------------------------------------------
+
+def test_density_one_weak_mention_in_a_long_section_stays_below_the_threshold():
+    weak = ThemeEvidence(issue={"中国+": 1}, issue_weights={"中国+": 0.8}, sentence_mass=0.8,
+                         n_sentences=30)
+    short = ThemeEvidence(issue={"中国+": 1}, issue_weights={"中国+": 0.8}, sentence_mass=0.8,
+                          n_sentences=2)
+    titled = ThemeEvidence(issue={"中国+": 1}, issue_weights={"中国+": 0.8}, sentence_mass=0.8,
+                           n_sentences=30, headline=True)
+    assert lexical_score(weak) < 0.25 < 0.5 < lexical_score(short)
+    assert lexical_score(titled) == pytest.approx(lexical_score(short))
+    assert lexical_score(weak, density=False) == pytest.approx(lexical_score(short))
+
+
+def test_a_core_term_keeps_most_of_its_weight_in_a_long_summary():
+    core = ThemeEvidence(issue={"尖閣諸島": 1}, issue_weights={"尖閣諸島": 1.0},
+                         sentence_mass=1.0, n_sentences=25, core=1.0)
+    assert lexical_score(core) >= 0.5
+    context_only = ThemeEvidence(context={"中国": 5}, context_weights={"中国": 0.8})
+    assert lexical_score(context_only) == 0.0
+
+
+def test_score_themes_tables(tokenizer, taxonomy):
+    from pipeline.segment import segment
+    from pipeline.tokenize import tokenize
+
+    articles = pd.DataFrame({
+        "article_id": ["a", "b"],
+        "text": ["日米地位協定の改定\n政府は日米地位協定の見直しを求めた。",
+                 "天気の話\n今日は晴れ。"],
+        "published": ["", ""],
+    })
+    sections = segment(articles).sections
+    tokens = tokenize(sections, tokenizer)
+    section_themes, article_themes, themes = score_themes(sections, tokens, taxonomy)
+    assert list(section_themes.columns) == [
+        "section_id", "theme_id", "score", "evidence", "method"]
+    assert list(article_themes.columns) == ["article_id", "theme_id", "score", "share",
+                                            "n_sections"]
+    assert list(themes.columns) == ["theme_id", "label_ja", "label_en", "n_sections"]
+    assert section_themes["theme_id"].tolist() == ["sofa"]
+    assert section_themes["evidence"].tolist() == ["日米地位協定×2"]
+    assert section_themes["method"].tolist() == ["lexicon"]
+    assert article_themes.to_dict("records") == [
+        {"article_id": "a", "theme_id": "sofa", "score": section_themes["score"][0],
+         "share": 1.0, "n_sections": 1}
+    ]
+    assert themes.set_index("theme_id").loc["sofa", "n_sections"] == 1
+
+
+def test_an_article_carries_a_theme_of_its_lead_or_of_a_real_share_of_it(taxonomy):
+    from pipeline.themes.scoring import article_scores
+
+    sections = pd.DataFrame({
+        "section_id": ["a#0", "a#1", "a#2", "b#0", "b#1"], "article_id": list("aaabb"),
+        "ordinal": [0, 1, 2, 0, 1], "char_start": [0, 100, 200, 0, 950],
+        "char_end": [100, 200, 1000, 950, 1000]})
+    tagged = pd.DataFrame({"section_id": ["a#0", "a#1", "b#1"],
+                           "theme_id": ["sofa", "china", "china"], "score": [0.8, 0.6, 0.9]})
+    table = article_scores(sections, tagged, taxonomy)
+    # a: sofa through its lead; china from a section of 10% of the text is not a real part
+    # of it; b: china in 5% of the text, not the lead
+    assert table.to_dict("records") == [
+        {"article_id": "a", "theme_id": "sofa", "score": 0.08, "share": 0.1, "n_sections": 1}]
+
+
+def test_seed_sections_get_the_themes_a_reader_sees(seeds_result):
+    expectations = {
+        "000_fa22010949faa399#1": {"investment", "energy", "alliance", "nippon_steel"},
+        "000_fa22010949faa399#2": {"tariffs", "middle_east"},
+        "002_e2682e32605dce2d#2": {"sofa", "us_bases"},
+        "003_eed3c3ac50b9ef27#1": {"defence_spending", "alliance", "us_bases",
+                                   "host_nation_support"},
+        "004_1c6dd6125a21f8f4#5": {"us_bases"},
+    }
+    tagged = seeds_result.section_themes.groupby("section_id")["theme_id"].apply(set)
+    for section_id, expected in expectations.items():
+        assert expected <= tagged.get(section_id, set()), section_id
+
+
+# --- the learned model ---------------------------------------------------------------------
+
+def _planted_corpus():
+    rng = np.random.default_rng(0)
+    rows = []
+    for k in range(90):
+        row = rng.uniform(0, 0.05, 10)
+        row[[0, 1, 2] if k % 3 == 0 else [5, 6, 7]] += rng.uniform(0.5, 1.0, 3)
+        rows.append(row)
+    X = sp.csr_matrix(np.array(rows))
+    seeds = np.zeros((90, 1), dtype=bool)
+    seeds[0:30:3, 0] = True  # the dictionary is sure of 10 of the 30 theme documents
+    background = np.zeros(90, dtype=bool)
+    background[1::3] = True
+    return X, seeds, background
+
+
+def test_naive_bayes_learns_the_corpus_words_of_a_theme_from_dictionary_seeds():
+    from pipeline.themes.learned import SeededNaiveBayes
+
+    X, seeds, background = _planted_corpus()
+    model = SeededNaiveBayes().fit(X, seeds, background)
+    p = model.predict_proba(X)[:, 0]
+    assert (p[30::3] > 0.7).all()  # theme documents it was not told about
+    assert (p[2::3] < 0.1).all()
+    assert model.top_terms(X[30], 0, [f"w{i}" for i in range(10)])[0] in {"w0", "w1", "w2"}
+    assert model.get_params() == {"alpha": 0.5, "min_seeds": 5, "prior": 0.05}
+    again = SeededNaiveBayes().fit(X, seeds, background).predict_proba(X)
+    np.testing.assert_array_equal(again[:, 0], p)
+
+
+def test_too_few_seeds_give_no_model():
+    from pipeline.themes.learned import SeededNaiveBayes
+
+    X, seeds, background = _planted_corpus()
+    model = SeededNaiveBayes(min_seeds=20).fit(X, seeds, background)
+    assert not model.fitted_.any() and (model.predict_proba(X) == 0).all()
+
+
+def test_scoring_options_are_deterministic_on_the_seeds(seeds_result, taxonomy):
+    from pipeline.themes import theme_tables
+    from pipeline.vectorize import merge_counts, term_counts, vectorize_counts
+
+    sections, tokens = seeds_result.sections, seeds_result.tokens
+    dtm = vectorize_counts(merge_counts([term_counts(tokens, sections)]), sections,
+                           unit="section").sections
+    found = lexical_evidence(sections, tokens, taxonomy)
+    first = theme_tables(sections, found, taxonomy, dtm=dtm)[0]
+    pd.testing.assert_frame_equal(first, theme_tables(sections, found, taxonomy, dtm=dtm)[0])
+    lexicon = theme_tables(sections, found, taxonomy, dtm=dtm,
+                           options=ScoringOptions(density=False, learned=False))[0]
+    assert set(lexicon["method"]) == {"lexicon"}
+    assert len(lexicon) >= len(first) - 5
+
+
+# --- guided topic model (kept for the ablation) ---------------------------------------------
 
 def test_guided_topics_stay_on_their_seeds_and_learn_co_occurring_words():
     import numpy as np
@@ -289,33 +392,6 @@ def test_guided_topics_stay_on_their_seeds_and_learn_co_occurring_words():
     assert (W[0::3, 0] > 2 * W[0::3, 1:].max(axis=1)).all()
     assert (W[1::3, 1] > 2 * W[1::3, [0, 2]].max(axis=1)).all()
 
-
-def test_model_corroborates_but_one_weak_term_is_not_enough(tokenizer, taxonomy):
-    import numpy as np
-
-    from pipeline import themes as module
-    from pipeline.segment import segment
-    from pipeline.tokenize import tokenize
-
-    articles = pd.DataFrame({"article_id": ["a", "b"], "published": ["", ""], "text": [
-        "日本は米軍の駐留を受け入れている。", "韓国との関係が改善した。"]})
-    sections = segment(articles).sections
-    tokens = tokenize(sections, tokenizer)
-    ids = [t.id for t in taxonomy]
-    shares = {sid: np.zeros(len(ids)) for sid in sections["section_id"]}
-    shares["a#0"][ids.index("us_bases")] = 0.8  # 米軍 (0.6) + 駐留 (0.6): above the floor
-    shares["b#0"][ids.index("indo_pacific")] = 0.95  # 韓国 (0.5) alone: below it
-
-    original = module.model_evidence
-    module.model_evidence = lambda *args, **kwargs: (shares, np.ones(len(ids)))
-    try:
-        tagged, _, _ = score_themes(sections, tokens, taxonomy, dtm=object())
-    finally:
-        module.model_evidence = original
-    rows = tagged.set_index(["section_id", "theme_id"])
-    assert rows.loc[("a#0", "us_bases"), "method"] == "both"
-    assert rows.loc[("a#0", "us_bases"), "evidence"].endswith("[topic 0.80]")
-    assert ("b#0", "indo_pacific") not in rows.index
 
 
 # --- check and kwic ------------------------------------------------------------------------
@@ -379,138 +455,35 @@ def test_terms_swallowed_by_a_rule_table_are_an_error_not_silence(tmp_path):
         load_taxonomy(path)
 
 
-def test_sections_skipped_as_evidence_free_score_as_if_scored_in_full(tmp_path, tokenizer,
-                                                                     taxonomy):
-    from pipeline.themes import ThemeMatcher, _boundaries, _token_pos, lexical_scores
-    from pipeline.tokenize import tokenize
-
-    themes = taxonomy + load_taxonomy(write_toml(tmp_path, RULE_TOML))
-    texts = [
-        "政府は日米地位協定の改定を求めた。",  # a term
-        "総額は5000億ドルに上る。",  # a pattern only
-        "日本の負担が重い。",  # a rule only
-        "敵が攻撃を始めた。",  # a part-of-speech term in the wrong part of speech
-        "ハイランド地方を訪れた。",  # a term inside a word
-        "今日は晴れで、ラーメンを食べた。",  # nothing
-        "トランプ大統領は関税を発表した。石破首相は反論した。",  # evidence in an excluded span
-    ]
-    starts = [sum(len(t) for t in texts[:i]) for i in range(len(texts))]
-    sections = pd.DataFrame({"section_id": [f"a:{i}" for i in range(len(texts))],
-                             "char_start": starts, "analysis_text": texts})
-    tokens = tokenize(sections, tokenizer)
-    excluded = {"a:6": [(starts[6], starts[6] + 18)]}
-
-    matcher = ThemeMatcher(themes)
-    boundaries, pos = _boundaries(tokens), _token_pos(tokens)
-    in_full = {}
-    for sid, offset, text in zip(sections["section_id"], starts, texts, strict=True):
-        if sid in excluded:
-            text = " " * 18 + text[18:]
-        found = score_section(text, {b - offset for b in boundaries[sid]}, matcher,
-                              {b - offset: p for b, p in pos[sid].items()})
-        if found:
-            in_full[sid] = found
-
-    assert lexical_scores(sections, tokens, themes, excluded) == in_full
-    assert set(in_full) == {"a:0", "a:1", "a:2"}
+def write_toml(tmp_path, body):
+    path = tmp_path / "themes.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
 
 
-def test_a_model_share_alone_tags_only_when_it_is_near_certain(taxonomy):
-    import numpy as np
-
-    from pipeline.themes import MODEL_ONLY_SHARE, MODEL_WEIGHT, combine_scores
-
-    n = len(taxonomy)
-    certain, likely = np.zeros(n), np.zeros(n)
-    certain[0], likely[0] = MODEL_ONLY_SHARE + 0.05, MODEL_ONLY_SHARE - 0.05
-    lexical = {"lexical": {taxonomy[1].id: (0.8, {"防衛費": 2})}}
-    table = combine_scores(["lexical", "certain", "likely", "none"], lexical, taxonomy,
-                           {"certain": certain, "likely": likely}, min_score=0.5)
-    assert table[["section_id", "theme_id", "method"]].values.tolist() == [
-        ["lexical", taxonomy[1].id, "lexicon"], ["certain", taxonomy[0].id, "model"]]
-    assert table["score"].tolist() == [0.8, round(MODEL_WEIGHT * certain[0], 4)]
-
-
-@pytest.fixture(scope="module")
-def rule_matcher(tmp_path_factory, taxonomy):
-    from pipeline.themes import ThemeMatcher
-
-    return ThemeMatcher(taxonomy + load_taxonomy(write_toml(tmp_path_factory.mktemp("rules"),
-                                                            RULE_TOML)))
-
-
-@settings(max_examples=300, deadline=None)
-@given(pieces=st.lists(st.sampled_from(["米軍", "在日", "経費", "日本", "負担", "思いやり予算",
-                                        "思いやり", "関税", "5000億ドル", "の", "。", "x"]),
-                       max_size=8))
-def test_may_match_is_false_only_where_no_term_rule_or_pattern_can_match(rule_matcher, pieces):
-    matcher, themes = rule_matcher, rule_matcher.themes
-    text = "".join(pieces)
-    possible = (any(term in text for term, _entries in matcher._terms)
-                or any(rule.may_hold(text) for theme in themes for rule in theme.rules)
-                or any(pattern.search(text) for theme in themes for pattern, _w in theme.patterns))
-    assert matcher.may_match(text) == possible
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('[[theme]]\nid = "x"\nlabel_ja = "x"\nlabel_en = "x"\n[theme.terms]\n"関税" = 2.0\n',
+         ":6: theme x: term '関税': weight must be a number in (0, 1], got 2.0"),
+        ('[[theme]]\nid = "x"\nlabel_en = "x"\n[theme.terms]\n"関税" = 1.0\n',
+         ":1: theme x: 'label_ja' must be a non-empty string"),
+        ('\n[[theme]]\nid = "Bad Id"\nlabel_ja = "x"\nlabel_en = "x"\n',
+         ":3: theme Bad Id: 'id' must be a lower-case identifier"),
+        ('[[theme]]\nid = "x"\nlabel_ja = "x"\nlabel_en = "x"\n[theme.terms]\n"a" = 1\n'
+         '[[theme]]\nid = "x"\nlabel_ja = "x"\nlabel_en = "x"\n[theme.terms]\n"b" = 1\n',
+         ":8: theme x: duplicate id"),
+        ('[[theme]]\nid = "x"\nlabel_ja = "x"\nlabel_en = "x"\n[[theme.patterns]]\n'
+         'regex = "(["\n', ":6: theme x: pattern '([': invalid regular expression"),
+        ('[[theme]\nid = "x"\n', "invalid TOML"),
+        ('title = "no themes"\n', "no [[theme]] tables found"),
+    ],
+)
+def test_invalid_taxonomy_reports_file_line_and_problem(tmp_path, body, message):
+    path = write_toml(tmp_path, body)
+    with pytest.raises(TaxonomyError) as info:
+        load_taxonomy(path)
+    assert str(info.value).startswith(str(path))
+    assert message in str(info.value)
 
 
-def test_a_taxonomy_gets_one_matcher_per_process_and_another_taxonomy_its_own(
-        tmp_path, taxonomy):
-    from pipeline.themes import ThemeMatcher, matcher_for
-
-    matcher = matcher_for(taxonomy)
-    assert isinstance(matcher, ThemeMatcher) and matcher.themes == taxonomy
-    # An equal taxonomy loaded again (as each chunk of a run receives it) reuses the matcher.
-    assert matcher_for(load_taxonomy(DEFAULT_THEMES)) is matcher
-    other = taxonomy + load_taxonomy(write_toml(tmp_path, RULE_TOML))
-    assert matcher_for(other) is not matcher and matcher_for(other).themes == other
-
-
-@settings(max_examples=300, deadline=None)
-@given(words=st.sets(st.text(alphabet="アイ米軍.*", min_size=1, max_size=4), max_size=12),
-       text=st.text(alphabet="アイ米軍.*x", max_size=12))
-def test_the_trie_screen_matches_exactly_its_words(words, text):
-    from pipeline.textutil import trie_regex
-
-    screen = trie_regex(words)
-    if not words:
-        assert screen is None
-        return
-    assert (screen.fullmatch(text) is not None) == (text in words)
-    assert (screen.search(text) is not None) == any(word in text for word in words)
-
-
-def test_article_scores_weigh_sections_by_length_in_taxonomy_order(taxonomy):
-    import numpy as np
-
-    from pipeline.themes import combine_scores, finish_themes
-
-    first, second = taxonomy[0].id, taxonomy[1].id
-    sections = pd.DataFrame({
-        "section_id": ["b#0", "a#0", "a#1", "a#2"],
-        "article_id": ["b", "a", "a", "a"],
-        "char_start": [0, 0, 10, 40],
-        "char_end": [20, 10, 40, 100],
-    })
-    lexical = {
-        "b#0": {first: (0.9, {"x": 3})},
-        "a#0": {second: (0.8, {"y": 2}), first: (0.6, {"x": 1})},
-        "a#1": {second: (0.7, {"y": 1})},
-    }
-    section_themes, article_themes, themes = finish_themes(sections, lexical, taxonomy)
-    assert section_themes["section_id"].tolist() == ["b#0", "a#0", "a#0", "a#1"]
-    assert article_themes.to_dict("records") == [
-        {"article_id": "a", "theme_id": first, "score": round(0.6 * 10 / 100, 4),
-         "n_sections": 1},
-        {"article_id": "a", "theme_id": second, "score": round((0.8 * 10 + 0.7 * 30) / 100, 4),
-         "n_sections": 2},
-        {"article_id": "b", "theme_id": first, "score": 0.9, "n_sections": 1},
-    ]
-    counts = themes.set_index("theme_id")["n_sections"]
-    assert (counts[first], counts[second]) == (2, 2)
-
-    # Without lexical evidence, only a model share of at least MODEL_ONLY_SHARE tags a theme.
-    shares = {sid: np.zeros(len(taxonomy)) for sid in sections["section_id"]}
-    shares["a#2"][1] = 0.95
-    shares["b#0"][1] = 0.5
-    tagged = combine_scores(sections["section_id"], {}, taxonomy, shares)
-    assert tagged[["section_id", "theme_id", "method"]].values.tolist() == [
-        ["a#2", second, "model"]]

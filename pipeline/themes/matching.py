@@ -1,0 +1,480 @@
+"""Theme evidence in a section: which taxonomy terms occur, where, and in what company.
+
+Matching works on the NFKC-normalised analysis text (boilerplate masked; ASCII letters folded
+to lower case). A term matches where it occurs *and* starts and ends on a morpheme boundary
+from the tokenizer, so 米軍 does not fire inside an unrelated longer word that the tokenizer
+keeps whole. Overlaps resolve leftmost-longest across the whole taxonomy (エネルギー安全保障
+is energy, not also alliance via 安全保障).
+
+What each match is worth depends on its sentence:
+
+- an issue term is issue evidence, unless a ``[[veto]]`` that applies to ``all`` holds in the
+  sentence, or (weight below 1) one of the theme's ``exclude`` terms does;
+- a context term directly followed by a proper-noun suffix (中国 in 中国電力) is no match;
+  in a sentence with a veto (sport, entertainment …) it does not count; in a sentence that
+  holds one of the theme's ``with`` words it is issue evidence (``中国+軍事``); elsewhere it is
+  context that only corroborates.
+
+The result per section and theme is a :class:`ThemeEvidence` record; how it becomes a score is
+:mod:`pipeline.themes.scoring`'s business.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..textutil import analysis_forms, normalize_with_offsets, sentence_spans, trie_regex
+from .taxonomy import CONTEXT, Rule, Taxonomy, Theme
+
+# A section's first line is its headline (the title of a lead, a section's heading) when the
+# section has more lines and the line is this short.
+HEADLINE_MAX_CHARS = 80
+
+
+@dataclass
+class ThemeEvidence:
+    """What one section holds for one theme.
+
+    Attributes
+    ----------
+    issue : dict
+        Issue evidence (a term as written, ``context+with`` pairs, rule keys) -> count.
+    issue_weights : dict
+        Evidence key -> weight.
+    context : dict
+        Context terms outside any issue sentence -> count (they only corroborate).
+    context_weights : dict
+        Context term -> weight.
+    sentence_mass : float
+        Sum over the section's sentences of the strongest issue evidence weight in each.
+    n_sentences : int
+        Sentences of the section (at least 1).
+    headline : bool
+        Whether the section's headline holds issue evidence.
+    core : float
+        Weight of the strongest issue *term* (not a pair or rule) found.
+    """
+
+    issue: dict[str, int] = field(default_factory=dict)
+    issue_weights: dict[str, float] = field(default_factory=dict)
+    context: dict[str, int] = field(default_factory=dict)
+    context_weights: dict[str, float] = field(default_factory=dict)
+    sentence_mass: float = 0.0
+    n_sentences: int = 1
+    headline: bool = False
+    core: float = 0.0
+
+
+# section_id -> theme_id -> evidence, for the sections and themes with any evidence.
+SectionEvidence = dict[str, dict[str, ThemeEvidence]]
+
+
+def _find_all(haystack: str, needle: str) -> list[int]:
+    found = []
+    start = haystack.find(needle)
+    while start >= 0:
+        found.append(start)
+        start = haystack.find(needle, start + 1)
+    return found
+
+
+@dataclass(frozen=True)
+class _Match:
+    start: int
+    end: int
+    theme: int
+    weight: float
+    key: str
+    kind: str = "issue"
+
+
+class ThemeMatcher:
+    """Finds taxonomy terms in normalised text; built once per taxonomy (:func:`matcher_for`).
+
+    One term listed by several themes counts for each of them with that theme's weight and
+    kind.
+    """
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+        self.themes = taxonomy.themes
+        entries: dict[str, list[tuple[int, object]]] = {}
+        for index, theme in enumerate(self.themes):
+            for term in theme.terms:
+                entries.setdefault(term.form, []).append((index, term))
+        self._terms = sorted(entries.items(), key=lambda item: (-len(item[0]), item[0]))
+        # The screen: one regex (a trie) of every term and of each rule's most selective
+        # group; where neither it nor a pattern matches, no term occurs and no rule can hold.
+        screened = set(entries)
+        for theme in self.themes:
+            for rule in theme.rules:
+                screened.update(max(rule.groups, key=lambda group: min(map(len, group))))
+        self._screen = trie_regex(screened)
+        self._patterns = [pattern for theme in self.themes for pattern, _w in theme.patterns]
+        self._suffixes = taxonomy.proper_noun_suffixes
+
+    def _candidates(self, norm: str) -> list[tuple[str, list]]:
+        """The terms occurring in ``norm`` (anywhere), longest first."""
+        return [(term, entries) for term, entries in self._terms if term in norm]
+
+    def may_match(self, norm: str) -> bool:
+        """Whether ``norm`` holds any term, pattern match or rule's terms at all; when not,
+        :func:`section_evidence` finds nothing in it."""
+        if self._screen is not None and self._screen.search(norm):
+            return True
+        return any(pattern.search(norm) for pattern in self._patterns)
+
+    def _part_of_name(self, norm: str, end: int) -> bool:
+        return any(norm.startswith(suffix, end) for suffix in self._suffixes)
+
+    def matches(self, norm: str, boundaries: set[int],
+                pos_at: dict[int, str] | None = None) -> list[_Match]:
+        """Term and pattern matches in ``norm`` (terms only on token ``boundaries``)."""
+        covered = bytearray(len(norm))  # 1 where a longer (earlier) term already matched
+        found: list[_Match] = []
+        for form, entries in self._candidates(norm):
+            for start in _find_all(norm, form):
+                end = start + len(form)
+                if start not in boundaries or end not in boundaries:
+                    continue
+                if 1 in covered[start:end]:
+                    continue
+                accepted = False
+                for theme, term in entries:
+                    if term.pos is not None and (pos_at is None or pos_at.get(start) != term.pos):
+                        continue
+                    if term.kind == CONTEXT and self._part_of_name(norm, end):
+                        continue
+                    found.append(_Match(start, end, theme, term.weight, term.display, term.kind))
+                    accepted = True
+                if accepted:
+                    covered[start:end] = b"\x01" * (end - start)
+        for index, theme in enumerate(self.themes):
+            for pattern, weight in theme.patterns:
+                for match in pattern.finditer(norm):
+                    found.append(_Match(match.start(), match.end(), index, weight, ""))
+        return found
+
+
+@functools.lru_cache(maxsize=8)
+def matcher_for(taxonomy: Taxonomy) -> ThemeMatcher:
+    """The :class:`ThemeMatcher` of a taxonomy, built once per process."""
+    return ThemeMatcher(taxonomy)
+
+
+def _as_taxonomy(themes) -> Taxonomy:
+    return themes if isinstance(themes, Taxonomy) else Taxonomy(tuple(themes))
+
+
+def _sentence_of(sentences: list[tuple[int, int]], pos: int) -> int:
+    """Index of the sentence holding ``pos`` (sorted, non-overlapping spans), or -1."""
+    index = bisect.bisect_right(sentences, (pos, float("inf"))) - 1
+    if index >= 0 and sentences[index][0] <= pos < sentences[index][1]:
+        return index
+    return -1
+
+
+def _sentences_with(norm: str, sentences: list[tuple[int, int]], words,
+                    boundaries: set[int] | None = None) -> set[int]:
+    """Indices of the sentences holding any of ``words`` (on ``boundaries``, when given)."""
+    found: set[int] = set()
+    for word in words:
+        if word not in norm:
+            continue
+        for start in _find_all(norm, word):
+            if boundaries is not None and (start not in boundaries
+                                           or start + len(word) not in boundaries):
+                continue
+            found.add(_sentence_of(sentences, start))
+    found.discard(-1)
+    return found
+
+
+def _rule_hits(rule: Rule, norm: str, sentences: list[tuple[int, int]], boundaries: set[int],
+               skipped: set[int]) -> list[tuple[int, str]]:
+    """``(sentence index, evidence key)`` for each sentence where ``rule`` holds."""
+    hits_found: list[tuple[int, str]] = []
+    if not rule.may_hold(norm):
+        return hits_found
+    sorted_bounds = sorted(boundaries)
+    for index, (s_start, s_end) in enumerate(sentences):
+        if index in skipped:
+            continue
+        sentence = norm[s_start:s_end]
+        hits: list[list[tuple[int, int, str]]] = []
+        for group in rule.groups:
+            group_hits = []
+            for term in group:
+                for pos in _find_all(sentence, term):
+                    start, end = s_start + pos, s_start + pos + len(term)
+                    if start in boundaries and end in boundaries:
+                        group_hits.append((start, end, term))
+            if not group_hits:
+                break
+            # within a group, a term inside a longer hit (米軍 in 在日米軍) is not separate
+            group_hits = [h for h in group_hits if not any(
+                o[0] <= h[0] and h[1] <= o[1] and (o[1] - o[0]) > (h[1] - h[0])
+                for o in group_hits)]
+            hits.append(group_hits)
+        else:
+            combo = _combination(rule, hits, sorted_bounds)
+            if combo is not None:
+                hits_found.append((index, "+".join(term for _s, _e, term in combo)))
+    return hits_found
+
+
+def _combination(rule: Rule, hits, sorted_bounds):
+    for combo in itertools.product(*hits):
+        if rule.ordered and any(a[0] >= b[0] for a, b in itertools.pairwise(combo)):
+            continue
+        if rule.within is not None:
+            first = min(h[0] for h in combo)
+            last = max(h[1] for h in combo)
+            lo = bisect.bisect_left(sorted_bounds, first)
+            hi = bisect.bisect_left(sorted_bounds, last)
+            # tokens spanned by the whole combination, minus the matched ones
+            if hi - lo - len(combo) > rule.within:
+                continue
+        return combo
+    return None
+
+
+def section_evidence(
+    text: str, boundaries: set[int] | np.ndarray, themes: Taxonomy | ThemeMatcher,
+    pos_at: dict[int, str] | None = None, form: str | None = None,
+) -> dict[str, ThemeEvidence]:
+    """Theme evidence in one section's analysis text.
+
+    Parameters
+    ----------
+    text : str
+        The section's analysis text (original characters).
+    boundaries : set of int or ndarray of int
+        Morpheme boundary offsets into ``text`` (any outside it are ignored).
+    themes : Taxonomy or ThemeMatcher
+    pos_at : dict or None
+        Part of speech (UniDic pos1) of the token starting at each offset into ``text``, for
+        terms restricted to a part of speech.
+    form : str or None
+        ``analysis_form(text)`` when already computed.
+
+    Returns
+    -------
+    dict
+        theme_id -> :class:`ThemeEvidence`, for every theme with any evidence.
+    """
+    matcher = themes if isinstance(themes, ThemeMatcher) else matcher_for(_as_taxonomy(themes))
+    norm, starts = normalize_with_offsets(text, form)
+    bounds = _to_normalised(starts, boundaries)
+    norm_pos = {starts[b]: p for b, p in (pos_at or {}).items() if 0 <= b < len(starts)}
+    sentences = sentence_spans(norm) or [(0, len(norm))]
+    per_theme: dict[int, list[_Match]] = {}
+    for match in matcher.matches(norm, bounds, norm_pos):
+        per_theme.setdefault(match.theme, []).append(match)
+    if not per_theme and not any(rule.may_hold(norm) for theme in matcher.themes
+                                 for rule in theme.rules):
+        return {}
+    vetoed_all: set[int] = set()
+    vetoed_context: set[int] = set()
+    for veto in matcher.taxonomy.vetoes:
+        hit = _sentences_with(norm, sentences, veto.terms)
+        (vetoed_all if veto.applies_to == "all" else vetoed_context).update(hit)
+    vetoed_context |= vetoed_all
+    headline = _headline_end(norm)
+    result: dict[str, ThemeEvidence] = {}
+    for index, theme in enumerate(matcher.themes):
+        evidence = _theme_evidence(theme, per_theme.get(index, []), norm, text, starts,
+                                   sentences, bounds, vetoed_all, vetoed_context, headline)
+        if evidence is not None:
+            result[theme.id] = evidence
+    return result
+
+
+def _headline_end(norm: str) -> int:
+    """End of the section's headline in ``norm``, or 0 when it has none."""
+    first = norm.find("\n")
+    if first <= 0 or first > HEADLINE_MAX_CHARS or not norm[first:].strip():
+        return 0
+    return first
+
+
+def _theme_evidence(theme: Theme, matches: list[_Match], norm: str, text: str, starts,
+                    sentences, bounds, vetoed_all: set[int], vetoed_context: set[int],
+                    headline: int) -> ThemeEvidence | None:
+    excluded = _sentences_with(norm, sentences, theme.exclude) if theme.exclude else set()
+    with_sentences = (_sentences_with(norm, sentences, theme.with_words, bounds)
+                      if any(m.kind == CONTEXT for m in matches) else set())
+    evidence = ThemeEvidence(n_sentences=len(sentences))
+    mass: dict[int, float] = {}
+
+    def add_issue(key: str, weight: float, sentence: int, start: int) -> None:
+        evidence.issue[key] = evidence.issue.get(key, 0) + 1
+        evidence.issue_weights[key] = max(weight, evidence.issue_weights.get(key, 0.0))
+        mass[sentence] = max(weight, mass.get(sentence, 0.0))
+        if start < headline:
+            evidence.headline = True
+
+    for match in matches:
+        sentence = _sentence_of(sentences, match.start)
+        if sentence in vetoed_all or (match.weight < 1.0 and sentence in excluded):
+            continue
+        key = match.key or _original_slice(text, starts, match.start, match.end)
+        if match.kind != CONTEXT:
+            add_issue(key, match.weight, sentence, match.start)
+            evidence.core = max(evidence.core, match.weight)
+        elif sentence in vetoed_context:
+            continue
+        elif sentence in with_sentences:
+            add_issue(f"{key}+", match.weight, sentence, match.start)
+        else:
+            evidence.context[key] = evidence.context.get(key, 0) + 1
+            evidence.context_weights[key] = max(match.weight,
+                                                evidence.context_weights.get(key, 0.0))
+    skipped = vetoed_all | (excluded if theme.rules else set())
+    for rule in theme.rules:
+        for sentence, key in _rule_hits(rule, norm, sentences, bounds,
+                                        skipped if rule.weight < 1.0 else vetoed_all):
+            add_issue(key, rule.weight, sentence, sentences[sentence][0])
+    if not evidence.issue and not evidence.context:
+        return None
+    evidence.sentence_mass = sum(mass.values())
+    return evidence
+
+
+def _original_slice(text: str, starts: list[int], norm_start: int, norm_end: int) -> str:
+    """The original characters behind a span of the normalised text."""
+    first = bisect.bisect_right(starts, norm_start) - 1
+    last = bisect.bisect_left(starts, norm_end)
+    return text[max(0, first) : min(len(text), last)]
+
+
+def format_evidence(counts: dict[str, int]) -> str:
+    """``term×count`` pairs, most frequent first, e.g. ``関税×3; 貿易赤字×1``."""
+    ordered = sorted(counts.items(), key=lambda tc: (-tc[1], tc[0]))
+    return "; ".join(f"{term}×{count}" for term, count in ordered)
+
+
+def _to_normalised(starts: list[int], offsets) -> set[int]:
+    """Offsets into an original text (an integer array or any iterable of them), mapped into
+    its normalised form; offsets outside the text are left out."""
+    if not isinstance(offsets, np.ndarray):
+        offsets = np.fromiter(offsets, np.int64)
+    inside = offsets[(offsets >= 0) & (offsets < len(starts))]
+    return set(map(starts.__getitem__, inside.tolist()))
+
+
+def morpheme_boundaries(tokens: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Morpheme boundaries per section, as offsets into the article text (int64 arrays, in no
+    particular order, an offset possibly more than once).
+
+    A token starting at ``s`` with parts ``p1|p2|…`` has boundaries at ``s``, ``s + len(p1)``,
+    ``s + len(p1) + len(p2)`` …
+    """
+    result: dict[str, list[int]] = {}
+    for section_id, start, surface, parts in zip(
+            tokens["section_id"], tokens["char_start"], tokens["surface"], tokens["parts"],
+            strict=True):
+        positions = result.setdefault(section_id, [])
+        pos = int(start)
+        positions.append(pos)
+        # A one-morpheme token whose surface holds "|" has that surface as its parts.
+        for part in ([surface] if parts == surface else parts.split("|")):
+            pos += len(part)
+            positions.append(pos)
+    return {sid: np.asarray(p, dtype=np.int64) for sid, p in result.items()}
+
+
+def excluded_spans(
+    sentences: pd.DataFrame | None, exclude_kinds: tuple[str, ...]
+) -> dict[str, list[tuple[int, int]]]:
+    """section_id -> article-offset spans of the sentences of ``exclude_kinds``."""
+    if sentences is None or not exclude_kinds or sentences.empty:
+        return {}
+    chosen = sentences[sentences["kind"].isin(exclude_kinds)]
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for sid, start, end in zip(chosen["section_id"], chosen["char_start"], chosen["char_end"],
+                               strict=True):
+        spans.setdefault(sid, []).append((int(start), int(end)))
+    return spans
+
+
+def _blank(text: str, offset: int, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the given article-offset spans replaced by spaces (length kept)."""
+    chars = list(text)
+    for start, end in spans:
+        for k in range(max(0, start - offset), min(len(chars), end - offset)):
+            chars[k] = " "
+    return "".join(chars)
+
+
+def _token_pos(tokens: pd.DataFrame) -> dict[str, dict[int, str]]:
+    result: dict[str, dict[int, str]] = {}
+    for sid, start, pos in zip(tokens["section_id"], tokens["char_start"], tokens["pos"],
+                               strict=True):
+        result.setdefault(sid, {})[int(start)] = pos
+    return result
+
+
+def lexical_evidence(
+    sections: pd.DataFrame, tokens: pd.DataFrame, themes: Taxonomy,
+    excluded: dict[str, list[tuple[int, int]]] | None = None,
+) -> SectionEvidence:
+    """Theme evidence in each section: section_id -> theme_id -> :class:`ThemeEvidence`,
+    sections and themes without evidence left out.
+
+    Parameters
+    ----------
+    sections : DataFrame
+        Sections to search (section_id, char_start, analysis_text).
+    tokens : DataFrame
+        Their tokens (for morpheme boundaries and parts of speech).
+    themes : Taxonomy
+    excluded : dict or None
+        section_id -> article-offset spans whose text is not evidence.
+    """
+    excluded = excluded or {}
+    taxonomy = _as_taxonomy(themes)
+    matcher = matcher_for(taxonomy)
+    ids, offsets, texts_in = (sections["section_id"].tolist(), sections["char_start"].tolist(),
+                              sections["analysis_text"].tolist())
+    for index, section_id in enumerate(ids):
+        if section_id in excluded:
+            texts_in[index] = _blank(texts_in[index], offsets[index], excluded[section_id])
+    # Most sections hold no term at all: only the others need morpheme boundaries.
+    texts: dict[str, tuple[int, str, str]] = {}
+    for section_id, offset, text, form in zip(ids, offsets, texts_in, analysis_forms(texts_in),
+                                              strict=True):
+        if matcher.may_match(form):
+            texts[section_id] = (offset, text, form)
+    if not texts:
+        return {}
+    wanted = tokens["section_id"].isin(texts.keys())
+    tokens = tokens[["section_id", "surface", "parts", "char_start", "pos"]][wanted]
+    boundaries = morpheme_boundaries(tokens)
+    pos_by_section = _token_pos(tokens) if any(
+        t.pos for theme in taxonomy for t in theme.terms) else {}
+    nowhere = np.zeros(0, dtype=np.int64)
+    result: SectionEvidence = {}
+    for section_id, (offset, text, form) in texts.items():
+        pos_at = {b - offset: p for b, p in pos_by_section.get(section_id, {}).items()}
+        found = section_evidence(text, boundaries.get(section_id, nowhere) - offset, matcher,
+                                 pos_at, form)
+        if found:
+            result[section_id] = found
+    return result
+
+
+def normalised_sections(sections: pd.DataFrame, tokens: pd.DataFrame):
+    """Per section: (row, normalised analysis text, offset map, morpheme boundaries in it)."""
+    boundaries = morpheme_boundaries(tokens)
+    for section in sections.itertuples(index=False):
+        offset = section.char_start
+        norm, starts = normalize_with_offsets(section.analysis_text)
+        own = boundaries.get(section.section_id, np.zeros(0, dtype=np.int64)) - offset
+        yield section, norm, starts, _to_normalised(starts, own)

@@ -1,0 +1,250 @@
+"""Theme scores per section and per article, from evidence (:mod:`.matching`) and the learned
+model (:mod:`.learned`). The score formula lives here and nowhere else.
+
+1. **Lexical score**: what the section's issue evidence says, and how much of it.
+   ``raw = Σ weight·(1 + ln count)`` over issue evidence (terms, ``context+with`` pairs, rules,
+   patterns), plus ``CONTEXT_WEIGHT`` times the same sum over context terms when there is issue
+   evidence at all (context never carries a theme alone); ``presence = 1 - exp(-raw)``.
+   *Density*: ``coverage`` is the share of the section's sentences that carry issue evidence
+   (each weighted by its strongest evidence), plus ``HEADLINE_COVERAGE`` when the headline (the
+   title of a lead, a section's heading) does; ``lexical = presence · min(1, sqrt(coverage /
+   FULL_COVERAGE))``, at least ``CORE_FLOOR`` when a term naming the issue on its own (weight
+   >= ``CORE_WEIGHT``) occurs. Weak or paired evidence once in a long review stays low; a short
+   passage about the issue, a heading that names it, or a core term keeps (most of) it.
+2. **Learned model**: a naive Bayes model per theme, fitted on this corpus with the sections
+   whose lexical score is at least ``SEED_SCORE`` as seeds and the sections without evidence as
+   background. For a section with any evidence of the theme (issue or context), ``p`` its
+   posterior: ``score = 1 - (1 - lexical)(1 - LEARNED_WEIGHT·p)``. It raises sections the corpus
+   says are about the theme (context-only evidence can then reach the threshold), never
+   sections without any taxonomy word.
+3. A section is tagged when ``score >= min_score`` (default 0.5).
+
+``method`` says what decided: ``lexicon`` (the lexical score alone), ``model`` (the learned
+model raised a section without issue evidence), ``both``.
+
+An article carries a theme when its lead (which holds the title) is tagged with it, or when
+the sections tagged with it make up at least ``ARTICLE_MIN_SHARE`` of its text; its ``score``
+is the length-weighted mean of its sections' scores (0 for untagged ones), ``share`` the
+length share of the tagged sections.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..vectorize import DocumentTermMatrix
+from .learned import SeededNaiveBayes
+from .matching import SectionEvidence, ThemeEvidence, format_evidence
+from .taxonomy import Taxonomy
+
+SECTION_THEME_COLUMNS = ["section_id", "theme_id", "score", "evidence", "method"]
+ARTICLE_THEME_COLUMNS = ["article_id", "theme_id", "score", "share", "n_sections"]
+THEME_COLUMNS = ["theme_id", "label_ja", "label_en", "n_sections"]
+DECIMALS = 4
+
+CONTEXT_WEIGHT = 0.5
+FULL_COVERAGE = 0.15
+HEADLINE_COVERAGE = 0.2
+# A term that names the issue on its own (weight >= CORE_WEIGHT) keeps at least CORE_FLOOR of
+# its presence however long the section: a summary that names 尖閣諸島 once discusses it.
+CORE_WEIGHT = 0.8
+CORE_FLOOR = 0.8
+SEED_SCORE = 0.7
+LEARNED_WEIGHT = 0.6
+# A learned contribution below this is not used (and does not count in ``method``).
+LEARNED_EVIDENCE_MIN = 0.05
+ARTICLE_MIN_SHARE = 0.2
+# The guided topic model (ablation only): score = 1 - (1 - lexical)(1 - GUIDED_WEIGHT·m).
+GUIDED_WEIGHT = 0.6
+
+
+@dataclass(frozen=True)
+class ScoringOptions:
+    """Which parts of the scoring run (the defaults are the shipped scoring; the others are
+    for the ablation in ``benchmarks/themes.py``).
+
+    Parameters
+    ----------
+    density : bool
+        Scale the lexical score by the share of the section about the theme.
+    learned : bool
+        Let the corpus's naive Bayes model corroborate the evidence.
+    guided : bool
+        Let a guided NMF (one seeded topic per theme) corroborate the evidence.
+    """
+
+    density: bool = True
+    learned: bool = True
+    guided: bool = False
+
+
+DEFAULT_OPTIONS = ScoringOptions()
+
+
+def lexical_score(evidence: ThemeEvidence, density: bool = True) -> float:
+    """The lexical score of one section for one theme (step 1 of the module docstring)."""
+    if not evidence.issue:
+        return 0.0
+    raw = sum(evidence.issue_weights[k] * (1.0 + math.log(c)) for k, c in evidence.issue.items())
+    raw += CONTEXT_WEIGHT * sum(evidence.context_weights[k] * (1.0 + math.log(c))
+                                for k, c in evidence.context.items())
+    presence = 1.0 - math.exp(-raw)
+    if not density:
+        return presence
+    coverage = evidence.sentence_mass / max(1, evidence.n_sentences)
+    if evidence.headline:
+        coverage += HEADLINE_COVERAGE
+    density = math.sqrt(coverage / FULL_COVERAGE)
+    if evidence.core >= CORE_WEIGHT:
+        density = max(density, CORE_FLOOR)
+    return presence * min(1.0, density)
+
+
+def _learned_probabilities(dtm: DocumentTermMatrix, lexical: np.ndarray,
+                           any_evidence: np.ndarray) -> tuple[np.ndarray, SeededNaiveBayes]:
+    model = SeededNaiveBayes().fit(dtm.matrix, lexical >= SEED_SCORE, ~any_evidence.any(axis=1))
+    return model.predict_proba(dtm.matrix), model
+
+
+def section_scores(
+    section_ids, evidence: SectionEvidence, taxonomy: Taxonomy, min_score: float = 0.5,
+    dtm: DocumentTermMatrix | None = None, random_state: int = 0,
+    options: ScoringOptions = DEFAULT_OPTIONS,
+) -> pd.DataFrame:
+    """The ``section_themes`` table: one row per tagged (section, theme).
+
+    Parameters
+    ----------
+    section_ids : sequence of str
+        Every section, in table order.
+    evidence : dict
+        :func:`~pipeline.themes.matching.lexical_evidence` of the sections.
+    taxonomy : Taxonomy
+    min_score : float
+        Tagging threshold in [0, 1].
+    dtm : DocumentTermMatrix or None
+        TF-IDF of the sections, for the learned parts; None scores on lexical evidence only.
+    random_state : int
+        Seed of the guided model (with ``options.guided``). Pass an int for reproducible
+        output across multiple calls.
+    options : ScoringOptions
+    """
+    theme_ids = taxonomy.ids
+    ids = list(section_ids)
+    rows_of = {sid: i for i, sid in enumerate(ids)}
+    lexical = np.zeros((len(ids), len(theme_ids)))
+    any_evidence = np.zeros((len(ids), len(theme_ids)), dtype=bool)
+    for sid, per_theme in evidence.items():
+        i = rows_of.get(sid)
+        if i is None:
+            continue
+        for t, theme_id in enumerate(theme_ids):
+            found = per_theme.get(theme_id)
+            if found is not None:
+                any_evidence[i, t] = True
+                lexical[i, t] = lexical_score(found, options.density)
+    # The learned parts see the sections of the topic-model matrix, in its row order.
+    learned = np.zeros_like(lexical)
+    model = None
+    dtm_rows: dict[str, int] = {}
+    if dtm is not None and dtm.n_documents and (options.learned or options.guided):
+        dtm_rows = {str(sid): r for r, sid in enumerate(dtm.doc_ids)}
+        order = np.array([rows_of[str(s)] for s in dtm.doc_ids])
+        if options.learned:
+            probabilities, model = _learned_probabilities(dtm, lexical[order],
+                                                          any_evidence[order])
+            learned[order] = LEARNED_WEIGHT * probabilities
+        if options.guided:
+            from .guided import guided_shares
+
+            shares = guided_shares(dtm, taxonomy, random_state)
+            if shares is not None:
+                learned[order] = np.maximum(learned[order], GUIDED_WEIGHT * shares)
+    learned = np.where(any_evidence & (learned >= LEARNED_EVIDENCE_MIN), learned, 0.0)
+    scores = 1.0 - (1.0 - lexical) * (1.0 - learned)
+    rows = []
+    for i, t in zip(*np.nonzero(np.round(scores, DECIMALS) >= max(min_score, 1e-9)),
+                    strict=True):
+        sid, theme_id = ids[i], theme_ids[t]
+        found = evidence[sid][theme_id]
+        parts = [format_evidence(found.issue)] if found.issue else []
+        if found.context:
+            parts.append("context: " + format_evidence(found.context))
+        if learned[i, t] > 0:
+            label = "model"
+            if model is not None and sid in dtm_rows:
+                words = model.top_terms(dtm.matrix[dtm_rows[sid]], t, dtm.terms)
+                label = f"model {learned[i, t] / LEARNED_WEIGHT:.2f}" + (
+                    f": {' '.join(words)}" if words else "")
+            parts.append(f"[{label}]")
+        method = ("both" if found.issue else "model") if learned[i, t] > 0 else "lexicon"
+        if method == "both" and lexical[i, t] >= min_score and scores[i, t] - lexical[i, t] < 0.01:
+            method = "lexicon"
+        rows.append((sid, theme_id, round(float(scores[i, t]), DECIMALS), "; ".join(parts),
+                     method))
+    return pd.DataFrame(rows, columns=SECTION_THEME_COLUMNS)
+
+
+def article_scores(sections: pd.DataFrame, section_themes: pd.DataFrame,
+                   taxonomy: Taxonomy) -> pd.DataFrame:
+    """The ``article_themes`` table (see the module docstring for when an article carries a
+    theme).
+
+    Parameters
+    ----------
+    sections : DataFrame
+        section_id, article_id, ordinal, char_start, char_end of every section.
+    section_themes : DataFrame
+        The tagged sections.
+    taxonomy : Taxonomy
+    """
+    if section_themes.empty:
+        return pd.DataFrame(columns=ARTICLE_THEME_COLUMNS).astype(
+            {"score": float, "share": float, "n_sections": "int64"})
+    indexed = sections.set_index("section_id")
+    lengths = (indexed["char_end"] - indexed["char_start"]).astype(np.float64)
+    article_length = lengths.groupby(indexed["article_id"]).sum()
+    tagged = section_themes[["section_id", "theme_id", "score"]].copy()
+    tagged["article_id"] = tagged["section_id"].map(indexed["article_id"])
+    tagged["length"] = tagged["section_id"].map(lengths)
+    tagged["weighted"] = tagged["score"] * tagged["length"]
+    tagged["lead"] = tagged["section_id"].map(indexed["ordinal"]) == 0
+    grouped = tagged.groupby(["article_id", "theme_id"], sort=False).agg(
+        weighted=("weighted", "sum"), length=("length", "sum"), n_sections=("score", "size"),
+        lead=("lead", "any")).reset_index()
+    total = grouped["article_id"].map(article_length).clip(lower=1)
+    grouped["score"] = (grouped["weighted"] / total).round(DECIMALS)
+    grouped["share"] = (grouped["length"] / total).round(DECIMALS)
+    kept = grouped[grouped["lead"] | (grouped["share"] >= ARTICLE_MIN_SHARE)].copy()
+    kept["order"] = kept["theme_id"].map({t: i for i, t in enumerate(taxonomy.ids)})
+    kept = kept.sort_values(["article_id", "order"], kind="stable")
+    return kept[ARTICLE_THEME_COLUMNS].reset_index(drop=True).astype({"n_sections": "int64"})
+
+
+def theme_tables(
+    sections: pd.DataFrame, evidence: SectionEvidence, taxonomy: Taxonomy,
+    min_score: float = 0.5, dtm: DocumentTermMatrix | None = None, random_state: int = 0,
+    options: ScoringOptions = DEFAULT_OPTIONS,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``section_themes``, ``article_themes`` and ``themes`` from the sections' evidence.
+
+    Parameters
+    ----------
+    sections : DataFrame
+        section_id, article_id, ordinal, char_start, char_end of every section.
+    evidence, taxonomy, min_score, dtm, random_state, options
+        As for :func:`section_scores`.
+    """
+    section_themes = section_scores(sections["section_id"], evidence, taxonomy, min_score, dtm,
+                                    random_state, options)
+    article_themes = article_scores(sections, section_themes, taxonomy)
+    counts = section_themes["theme_id"].value_counts()
+    themes_table = pd.DataFrame(
+        [(t.id, t.label_ja, t.label_en, int(counts.get(t.id, 0))) for t in taxonomy],
+        columns=THEME_COLUMNS,
+    )
+    return section_themes, article_themes, themes_table
