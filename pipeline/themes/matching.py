@@ -109,6 +109,12 @@ class ThemeMatcher:
             for term in theme.terms:
                 entries.setdefault(term.form, []).append((index, term))
         self._terms = sorted(entries.items(), key=lambda item: (-len(item[0]), item[0]))
+        # Term indices by first character: a section is searched only for the terms that
+        # open with one of its characters.
+        self._by_first: dict[str, list[int]] = {}
+        for index, (form, _entries) in enumerate(self._terms):
+            self._by_first.setdefault(form[0], []).append(index)
+        self._firsts = frozenset(self._by_first)
         # The screen: one regex (a trie) of every term and of each rule's most selective
         # group; where neither it nor a pattern matches, no term occurs and no rule can hold.
         screened = set(entries)
@@ -121,7 +127,9 @@ class ThemeMatcher:
 
     def _candidates(self, norm: str) -> list[tuple[str, list]]:
         """The terms occurring in ``norm`` (anywhere), longest first."""
-        return [(term, entries) for term, entries in self._terms if term in norm]
+        present = [i for ch in self._firsts.intersection(norm) for i in self._by_first[ch]
+                   if self._terms[i][0] in norm]
+        return [self._terms[i] for i in sorted(present)]
 
     def may_match(self, norm: str) -> bool:
         """Whether ``norm`` holds any term, pattern match or rule's terms at all; when not,
@@ -374,20 +382,43 @@ def morpheme_boundaries(tokens: pd.DataFrame) -> dict[str, np.ndarray]:
     particular order, an offset possibly more than once).
 
     A token starting at ``s`` with parts ``p1|p2|…`` has boundaries at ``s``, ``s + len(p1)``,
-    ``s + len(p1) + len(p2)`` …
-    """
-    result: dict[str, list[int]] = {}
-    for section_id, start, surface, parts in zip(
-            tokens["section_id"], tokens["char_start"], tokens["surface"], tokens["parts"],
-            strict=True):
-        positions = result.setdefault(section_id, [])
-        pos = int(start)
-        positions.append(pos)
-        # A one-morpheme token whose surface holds "|" has that surface as its parts.
-        for part in ([surface] if parts == surface else parts.split("|")):
-            pos += len(part)
-            positions.append(pos)
-    return {sid: np.asarray(p, dtype=np.int64) for sid, p in result.items()}
+    ``s + len(p1) + len(p2)`` … (computed column-wise)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if tokens.empty:
+        return {}
+    # Arrow-backed string columns pass to Arrow without copying.
+    columns = pa.Table.from_pandas(tokens[["surface", "parts"]], preserve_index=False)
+    surfaces, raw_parts = (columns.column(name).combine_chunks().cast(pa.large_string())
+                           for name in ("surface", "parts"))
+    # A one-morpheme token whose surface holds "|" has that surface as its parts: no split.
+    plain = pc.equal(raw_parts, surfaces)
+    parts = pc.split_pattern(pc.if_else(plain, pc.replace_substring(raw_parts, "|", "\x1f"),
+                                        raw_parts), "|")
+    counts = pc.list_value_length(parts).to_numpy()
+    lengths = pc.utf8_length(parts.flatten()).to_numpy().astype(np.int64)
+    ends = np.cumsum(lengths)
+    first = np.cumsum(counts) - counts
+    within = ends - np.repeat(np.where(first > 0, ends[first - 1], 0), counts)
+    starts = tokens["char_start"].to_numpy().astype(np.int64)
+    positions = np.concatenate([starts, np.repeat(starts, counts) + within])
+    codes, section_ids = pd.factorize(tokens["section_id"])
+    section_of = np.concatenate([codes, np.repeat(codes, counts)])
+    order, runs = _runs(section_of)
+    section_of, positions = section_of[order], positions[order]
+    return {str(section_ids[section_of[lo]]): positions[lo:hi] for lo, hi in runs}
+
+
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The order that brings equal ``keys`` together (stable: table order within a key), and
+    the ``(lo, hi)`` run of each key in that order."""
+    order = np.argsort(keys, kind="stable")
+    if not len(order):
+        return order, []
+    ordered = keys[order]
+    cuts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    return order, list(itertools.pairwise([0, *cuts.tolist(), len(order)]))
 
 
 def excluded_spans(
