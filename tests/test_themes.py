@@ -125,10 +125,11 @@ def test_an_entity_or_generic_word_alone_never_carries_a_theme(tokenizer, taxono
 
 
 def test_an_entity_with_issue_vocabulary_in_its_sentence_is_evidence(tokenizer, taxonomy):
-    found = evidence(tokenizer, taxonomy, "中国軍の艦艇が演習を行い、中国は軍事力を誇示した。")
-    assert found["china"].issue["中国+"] == 1  # 中国 + 軍事 in one sentence
+    found = evidence(tokenizer, taxonomy, "中国は周辺で軍事力を誇示した。")["china"]
+    assert found.pairs == {"中国+軍事": 1} and found.issue == {}  # in one sentence
+    assert lexical_score(found) > 0.5
     apart = evidence(tokenizer, taxonomy, "中国の話をした。その後、軍事の話をした。")["china"]
-    assert not apart.issue and apart.context == {"中国": 1}
+    assert not apart.issue and not apart.pairs and apart.context == {"中国": 1}
 
 
 @pytest.mark.parametrize("text", ["中国総合通信局が会議を開き、政府と協議した。",
@@ -230,12 +231,11 @@ def test_sections_screened_out_get_what_a_full_search_finds(tmp_path, tokenizer,
 # --- scores --------------------------------------------------------------------------------
 
 def test_density_one_weak_mention_in_a_long_section_stays_below_the_threshold():
-    weak = ThemeEvidence(issue={"中国+": 1}, issue_weights={"中国+": 0.8}, sentence_mass=0.8,
-                         n_sentences=30)
-    short = ThemeEvidence(issue={"中国+": 1}, issue_weights={"中国+": 0.8}, sentence_mass=0.8,
-                          n_sentences=2)
-    titled = ThemeEvidence(issue={"中国+": 1}, issue_weights={"中国+": 0.8}, sentence_mass=0.8,
-                           n_sentences=30, headline=True)
+    def paired(n_sentences, headline=False):
+        return ThemeEvidence(pairs={"中国+軍事": 1}, pair_weights={"中国+軍事": 0.8},
+                             pair_mass=0.8, n_sentences=n_sentences, headline=headline)
+
+    weak, short, titled = paired(30), paired(2), paired(30, headline=True)
     assert lexical_score(weak) < 0.25 < 0.5 < lexical_score(short)
     assert lexical_score(titled) == pytest.approx(lexical_score(short))
     assert lexical_score(weak, density=False) == pytest.approx(lexical_score(short))
@@ -487,3 +487,13 @@ def test_invalid_taxonomy_reports_file_line_and_problem(tmp_path, body, message)
     assert message in str(info.value)
 
 
+
+
+def test_a_section_full_of_film_or_product_words_is_a_veto_context_as_a_whole(tokenizer,
+                                                                            taxonomy):
+    film = ("映画の舞台は韓国。主演の俳優が来日した。\n"
+            "韓国政府の協力で撮影された作品で、女優も出演する。")
+    assert "indo_pacific" not in evidence(tokenizer, taxonomy, film) or not evidence(
+        tokenizer, taxonomy, film)["indo_pacific"].pairs
+    news = "韓国政府は日本との首脳会談を求めた。"
+    assert evidence(tokenizer, taxonomy, news)["indo_pacific"].pairs

@@ -44,31 +44,44 @@ class ThemeEvidence:
     Attributes
     ----------
     issue : dict
-        Issue evidence (a term as written, ``context+with`` pairs, rule keys) -> count.
+        Issue evidence (a term as written, a rule's terms joined by ``+``) -> count.
     issue_weights : dict
         Evidence key -> weight.
+    pairs : dict
+        Context terms in a sentence with one of the theme's ``with`` words
+        (``中国+軍事``) -> count.
+    pair_weights : dict
+        Pair key -> the context term's weight.
     context : dict
         Context terms outside any issue sentence -> count (they only corroborate).
     context_weights : dict
         Context term -> weight.
     sentence_mass : float
         Sum over the section's sentences of the strongest issue evidence weight in each.
+    pair_mass : float
+        The same over the sentences whose strongest evidence is a pair.
     n_sentences : int
         Sentences of the section (at least 1).
     headline : bool
         Whether the section's headline holds issue evidence.
     core : float
         Weight of the strongest issue *term* (not a pair or rule) found.
+    context_mass : float
+        Sum over the sentences without issue evidence of the strongest context term in each.
     """
 
     issue: dict[str, int] = field(default_factory=dict)
     issue_weights: dict[str, float] = field(default_factory=dict)
+    pairs: dict[str, int] = field(default_factory=dict)
+    pair_weights: dict[str, float] = field(default_factory=dict)
     context: dict[str, int] = field(default_factory=dict)
     context_weights: dict[str, float] = field(default_factory=dict)
     sentence_mass: float = 0.0
+    pair_mass: float = 0.0
     n_sentences: int = 1
     headline: bool = False
     core: float = 0.0
+    context_mass: float = 0.0
 
 
 # section_id -> theme_id -> evidence, for the sections and themes with any evidence.
@@ -204,6 +217,22 @@ def _sentences_with(norm: str, sentences: list[tuple[int, int]], words,
     return found
 
 
+def _first_word_in(norm: str, sentences: list[tuple[int, int]], words,
+                   boundaries: set[int]) -> dict[int, str]:
+    """Sentence index -> the first of ``words`` (on ``boundaries``) that it holds."""
+    found: dict[int, tuple[int, str]] = {}
+    for word in words:
+        if word not in norm:
+            continue
+        for start in _find_all(norm, word):
+            if start not in boundaries or start + len(word) not in boundaries:
+                continue
+            index = _sentence_of(sentences, start)
+            if index >= 0 and (index not in found or start < found[index][0]):
+                found[index] = (start, word)
+    return {index: word for index, (_start, word) in found.items()}
+
+
 def _rule_hits(rule: Rule, norm: str, sentences: list[tuple[int, int]], boundaries: set[int],
                skipped: set[int]) -> list[tuple[int, str]]:
     """``(sentence index, evidence key)`` for each sentence where ``rule`` holds."""
@@ -291,7 +320,10 @@ def section_evidence(
     vetoed_all: set[int] = set()
     vetoed_context: set[int] = set()
     for veto in matcher.taxonomy.vetoes:
-        hit = _sentences_with(norm, sentences, veto.terms)
+        if veto.section_min and sum(term in norm for term in veto.terms) >= veto.section_min:
+            hit = set(range(len(sentences)))  # the whole section is in the veto's context
+        else:
+            hit = _sentences_with(norm, sentences, veto.terms)
         (vetoed_all if veto.applies_to == "all" else vetoed_context).update(hit)
     vetoed_context |= vetoed_all
     headline = _headline_end(norm)
@@ -316,15 +348,24 @@ def _theme_evidence(theme: Theme, matches: list[_Match], norm: str, text: str, s
                     sentences, bounds, vetoed_all: set[int], vetoed_context: set[int],
                     headline: int) -> ThemeEvidence | None:
     excluded = _sentences_with(norm, sentences, theme.exclude) if theme.exclude else set()
-    with_sentences = (_sentences_with(norm, sentences, theme.with_words, bounds)
-                      if any(m.kind == CONTEXT for m in matches) else set())
+    with_word = (_first_word_in(norm, sentences, theme.with_words, bounds)
+                 if any(m.kind == CONTEXT for m in matches) else {})
     evidence = ThemeEvidence(n_sentences=len(sentences))
     mass: dict[int, float] = {}
+    pair_mass: dict[int, float] = {}
+    context_mass: dict[int, float] = {}
 
     def add_issue(key: str, weight: float, sentence: int, start: int) -> None:
         evidence.issue[key] = evidence.issue.get(key, 0) + 1
         evidence.issue_weights[key] = max(weight, evidence.issue_weights.get(key, 0.0))
         mass[sentence] = max(weight, mass.get(sentence, 0.0))
+        if start < headline:
+            evidence.headline = True
+
+    def add_pair(key: str, weight: float, sentence: int, start: int) -> None:
+        evidence.pairs[key] = evidence.pairs.get(key, 0) + 1
+        evidence.pair_weights[key] = max(weight, evidence.pair_weights.get(key, 0.0))
+        pair_mass[sentence] = max(weight, pair_mass.get(sentence, 0.0))
         if start < headline:
             evidence.headline = True
 
@@ -338,21 +379,32 @@ def _theme_evidence(theme: Theme, matches: list[_Match], norm: str, text: str, s
             evidence.core = max(evidence.core, match.weight)
         elif sentence in vetoed_context:
             continue
-        elif sentence in with_sentences:
-            add_issue(f"{key}+", match.weight, sentence, match.start)
+        elif sentence in with_word:
+            add_pair(f"{key}+{_original_word(with_word[sentence], norm, text, starts)}",
+                     match.weight, sentence, match.start)
         else:
             evidence.context[key] = evidence.context.get(key, 0) + 1
             evidence.context_weights[key] = max(match.weight,
                                                 evidence.context_weights.get(key, 0.0))
+            context_mass[sentence] = max(match.weight, context_mass.get(sentence, 0.0))
     skipped = vetoed_all | (excluded if theme.rules else set())
     for rule in theme.rules:
         for sentence, key in _rule_hits(rule, norm, sentences, bounds,
                                         skipped if rule.weight < 1.0 else vetoed_all):
             add_issue(key, rule.weight, sentence, sentences[sentence][0])
-    if not evidence.issue and not evidence.context:
+    if not evidence.issue and not evidence.pairs and not evidence.context:
         return None
     evidence.sentence_mass = sum(mass.values())
+    evidence.pair_mass = sum(w for i, w in pair_mass.items() if i not in mass)
+    evidence.context_mass = sum(w for i, w in context_mass.items()
+                                if i not in mass and i not in pair_mass)
     return evidence
+
+
+def _original_word(word: str, norm: str, text: str, starts) -> str:
+    """A with-word as the text writes it (its first occurrence)."""
+    start = norm.find(word)
+    return _original_slice(text, starts, start, start + len(word)) if start >= 0 else word
 
 
 def _original_slice(text: str, starts: list[int], norm_start: int, norm_end: int) -> str:

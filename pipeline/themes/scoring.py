@@ -2,11 +2,13 @@
 model (:mod:`.learned`). The score formula lives here and nowhere else.
 
 1. **Lexical score**: what the section's issue evidence says, and how much of it.
-   ``raw = Σ weight·(1 + ln count)`` over issue evidence (terms, ``context+with`` pairs, rules,
-   patterns), plus ``CONTEXT_WEIGHT`` times the same sum over context terms when there is issue
-   evidence at all (context never carries a theme alone); ``presence = 1 - exp(-raw)``.
+   ``raw = Σ weight·(1 + ln count)`` over issue evidence (terms, rules, patterns and
+   ``context+with`` pairs), plus ``CONTEXT_WEIGHT`` times that sum over the other context terms
+   when there is issue evidence at all (context never carries a theme alone);
+   ``presence = 1 - exp(-raw)``.
    *Density*: ``coverage`` is the share of the section's sentences that carry issue evidence
-   (each weighted by its strongest evidence), plus ``HEADLINE_COVERAGE`` when the headline (the
+   (each weighted by its strongest evidence; sentences with only context terms count
+   ``CONTEXT_WEIGHT`` as much), plus ``HEADLINE_COVERAGE`` when the headline (the
    title of a lead, a section's heading) does; ``lexical = presence · min(1, sqrt(coverage /
    FULL_COVERAGE))``, at least ``CORE_FLOOR`` when a term naming the issue on its own (weight
    >= ``CORE_WEIGHT``) occurs. Weak or paired evidence once in a long review stays low; a short
@@ -87,21 +89,26 @@ DEFAULT_OPTIONS = ScoringOptions()
 
 def lexical_score(evidence: ThemeEvidence, density: bool = True) -> float:
     """The lexical score of one section for one theme (step 1 of the module docstring)."""
-    if not evidence.issue:
+    if not evidence.issue and not evidence.pairs:
         return 0.0
-    raw = sum(evidence.issue_weights[k] * (1.0 + math.log(c)) for k, c in evidence.issue.items())
-    raw += CONTEXT_WEIGHT * sum(evidence.context_weights[k] * (1.0 + math.log(c))
-                                for k, c in evidence.context.items())
+    raw = (_mass(evidence.issue, evidence.issue_weights)
+           + _mass(evidence.pairs, evidence.pair_weights)
+           + CONTEXT_WEIGHT * _mass(evidence.context, evidence.context_weights))
     presence = 1.0 - math.exp(-raw)
     if not density:
         return presence
-    coverage = evidence.sentence_mass / max(1, evidence.n_sentences)
+    coverage = ((evidence.sentence_mass + evidence.pair_mass
+                 + CONTEXT_WEIGHT * evidence.context_mass) / max(1, evidence.n_sentences))
     if evidence.headline:
         coverage += HEADLINE_COVERAGE
     density = math.sqrt(coverage / FULL_COVERAGE)
     if evidence.core >= CORE_WEIGHT:
         density = max(density, CORE_FLOOR)
     return presence * min(1.0, density)
+
+
+def _mass(counts: dict[str, int], weights: dict[str, float]) -> float:
+    return sum(weights[k] * (1.0 + math.log(c)) for k, c in counts.items())
 
 
 def _learned_probabilities(dtm: DocumentTermMatrix, lexical: np.ndarray,
@@ -171,7 +178,8 @@ def section_scores(
                     strict=True):
         sid, theme_id = ids[i], theme_ids[t]
         found = evidence[sid][theme_id]
-        parts = [format_evidence(found.issue)] if found.issue else []
+        parts = [format_evidence({**found.issue, **found.pairs})] if (
+            found.issue or found.pairs) else []
         if found.context:
             parts.append("context: " + format_evidence(found.context))
         if learned[i, t] > 0:
@@ -181,7 +189,8 @@ def section_scores(
                 label = f"model {learned[i, t] / LEARNED_WEIGHT:.2f}" + (
                     f": {' '.join(words)}" if words else "")
             parts.append(f"[{label}]")
-        method = ("both" if found.issue else "model") if learned[i, t] > 0 else "lexicon"
+        has_issue = bool(found.issue or found.pairs)
+        method = ("both" if has_issue else "model") if learned[i, t] > 0 else "lexicon"
         if method == "both" and lexical[i, t] >= min_score and scores[i, t] - lexical[i, t] < 0.01:
             method = "lexicon"
         rows.append((sid, theme_id, round(float(scores[i, t]), DECIMALS), "; ".join(parts),

@@ -17,7 +17,9 @@ Shared parts of the file:
 - ``[[veto]]``: contexts in which theme words are not evidence, each with ``terms`` (any of
   them in a sentence makes the context) and ``applies_to``: ``"context"`` (context terms and
   their pairs do not count there: 韓国 in a sentence about a K-pop concert) or ``"all"``
-  (nothing counts there: 関税 in a sentence about the Meiji treaties).
+  (nothing counts there: 関税 in a sentence about the Meiji treaties). With ``section_min``,
+  a section holding that many different terms of the veto is in its context as a whole (a
+  film story, a product review).
 - ``proper_noun_suffixes``: a context term directly followed by one of these is part of a
   longer name and does not match (中国 in 中国総合通信局, 中国電力, 中国地方).
 
@@ -41,7 +43,7 @@ _TOP_KEYS = frozenset({"theme", "vocabulary", "veto", "proper_noun_suffixes"})
 _THEME_KEYS = frozenset({"id", "label_ja", "label_en", "description", "terms", "context",
                          "with", "patterns", "exclude", "rules"})
 _RULE_KEYS = frozenset({"all", "within", "ordered", "weight"})
-_VETO_KEYS = frozenset({"id", "terms", "applies_to"})
+_VETO_KEYS = frozenset({"id", "terms", "applies_to", "section_min"})
 ISSUE = "issue"
 CONTEXT = "context"
 
@@ -105,6 +107,7 @@ class Veto:
     id: str
     terms: tuple[str, ...]
     applies_to: str = CONTEXT
+    section_min: int | None = None
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,12 @@ def _parse_veto(item, path: Path) -> Veto:
     if applies_to not in (CONTEXT, "all"):
         raise TaxonomyError(f"{path}: veto {veto_id}: 'applies_to' must be 'context' or 'all', "
                             f"got {applies_to!r}")
-    return Veto(veto_id, tuple(normalize_term(t.strip()) for t in terms), applies_to)
+    section_min = item.get("section_min")
+    if section_min is not None and (isinstance(section_min, bool)
+                                    or not isinstance(section_min, int) or section_min < 1):
+        raise TaxonomyError(f"{path}: veto {veto_id}: 'section_min' must be a whole number >= 1")
+    return Veto(veto_id, tuple(normalize_term(t.strip()) for t in terms), applies_to,
+                section_min)
 
 
 def _line_of(source: str, index: int, key: str | None = None) -> int:
