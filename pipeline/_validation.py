@@ -111,6 +111,16 @@ def validate_parameters(
             if len(described) == 1
             else ", ".join(described[:-1]) + " or " + described[-1]
         )
-        raise UsageError(
-            f"The {name!r} parameter of {owner} must be {expected}. Got {value!r} instead."
-        )
+        raise ParameterError(name, expected, value, owner)
+
+
+class ParameterError(UsageError):
+    """A parameter value outside its constraints; ``name``, ``expected`` and ``value`` let a
+    front end (the CLI) say it in its own words."""
+
+    def __init__(self, name: str, expected: str, value: Any, owner: str) -> None:
+        super().__init__(
+            f"The {name!r} parameter of {owner} must be {expected}. Got {value!r} instead.")
+        self.name = name
+        self.expected = expected
+        self.value = value

@@ -29,34 +29,21 @@ from .ingest import (
 )
 from .output import PartitionedTable, write_partitioned
 from .segment import segment
+from .tables import OUTPUT_COLUMNS
 from .themes import Taxonomy, excluded_spans, lexical_evidence, load_themes, theme_tables
 from .tokenize import TOKEN_COLUMNS, Tokenizer, dictionary_version, load_wordlist, tokenize
 from .topics import topic_tables
 from .vectorize import DocumentTermMatrix, merge_counts, term_counts, vectorize_counts
 
-STAGES = ("ingest", "segment", "tokenize", "vectorize", "topics", "themes")
-# Columns written for each table; extra in-memory columns (text, analysis_text) stay out.
-OUTPUT_COLUMNS: dict[str, list[str]] = {
-    "articles": ["article_id", "source", "title", "url", "published", "n_sections", "n_chars",
-                 "encoding", "sha256"],
-    "sections": ["section_id", "article_id", "ordinal", "kind", "heading", "line_start",
-                 "line_end", "char_start", "char_end", "published", "text"],
-    "boilerplate": ["article_id", "line", "text"],
-    "sentences": ["section_id", "sentence_id", "kind", "text", "char_start", "char_end"],
-    "citations": ["section_id", "outlet", "url", "note"],
-    "tokens": ["section_id", "position", "surface", "term", "pos", "pos_detail", "char_start",
-               "char_end", "is_content", "parts"],
-    "topics": ["topic_id", "rank", "term", "weight"],
-    "topic_summary": ["topic_id", "label", "share", "coherence", "stability"],
-    "section_topics": ["section_id", "topic_id", "weight"],
-    "article_topics": ["article_id", "topic_id", "weight"],
-    "topic_trends": ["topic_id", "period", "weight"],
-    "k_selection": ["k", "coherence", "stability", "reconstruction_error", "score", "chosen"],
-    "section_themes": ["section_id", "theme_id", "score", "evidence", "method"],
-    "article_themes": ["article_id", "theme_id", "score", "share", "n_sections"],
-    "themes": ["theme_id", "label_ja", "label_en", "n_sections"],
+# The steps of a run as ``progress`` reports them, in the order they start, with what each
+# does (the per-article step segments, tokenizes, counts terms and finds theme evidence).
+STAGES = {
+    "ingest": "reading inputs",
+    "segment": "segmenting, tokenizing, finding theme evidence",
+    "vectorize": "TF-IDF",
+    "themes": "scoring themes",
+    "topics": "fitting topics",
 }
-
 ProgressCallback = Callable[[str], None]
 
 
@@ -148,14 +135,17 @@ class Result:
 
     def write(self, out: Path | str | None = None, formats: str | None = None,
               force: bool | None = None) -> list[Path]:
-        """Write every table and ``manifest.json`` as the folder ``out`` (default: the
-        config's), atomically; other files in it are kept unless ``force``."""
+        """Write the tables (all but ``config.skip_tables``) and ``manifest.json`` as the
+        folder ``out`` (default: the config's), atomically; other files in it are kept unless
+        ``force``."""
         from .output import write_tables
 
         started = time.perf_counter()
         target = Path(out) if out is not None else self.config.out
-        manifest = self.manifest()
-        paths = write_tables(self.tables(), target, formats or self.config.formats, manifest,
+        written = {name: table for name, table in self.tables().items()
+                   if name not in self.config.skip_tables}
+        manifest = {**self.manifest(), "tables": list(written)}
+        paths = write_tables(written, target, formats or self.config.formats, manifest,
                              force=self.config.force if force is None else force,
                              excel=self.config.excel)
         self.seconds["output"] = time.perf_counter() - started
@@ -268,12 +258,17 @@ def _executor(config: Config, workers: int) -> Executor:
     return ProcessExecutor(workers) if workers > 1 else Executor()
 
 
-def _spool_folder(out: Path) -> Path:
+def _spool_folder(config: Config) -> Path:
+    """Where the chunks' part files go: beside the output folder when it exists or a remote
+    cluster needs storage that its workers share, else the system's temporary folder (the
+    library creates no folder that was not asked for)."""
     import tempfile
 
-    # Beside the output folder: on a cluster, storage the workers and this process share.
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.tokens-", dir=out.parent))
+    out = config.out
+    if config.scheduler is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    folder = out.parent if out.parent.is_dir() else None
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.tokens-", dir=folder))
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -331,7 +326,7 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
     with _executor(config, workers) as executor:
         with timer("segment"):
             stream = len(ranges) > 1 or config.engine == "dask"
-            spool = _spool_folder(config.out) if stream else None
+            spool = _spool_folder(config) if stream else None
             jobs = [(index, entries[lo:hi], config.strict, spool, config.cache, len(ranges) == 1,
                      config.exclude_kinds) for index, (lo, hi) in enumerate(ranges)]
             del entries

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
+from ._validation import ParameterError
 from .api import STAGES, Result, run
 from .config import Config
 from .errors import JTopicsError
@@ -43,8 +45,17 @@ def main_callback(
     """Japanese news topic extraction."""
 
 
+# Config fields named by another flag than --field-name.
+_FLAGS = {"n_topics": "--topics", "formats": "--format", "inputs": "INPUT",
+          "exclude_kinds": "--exclude-kinds"}
+
+
 def _fail(exc: JTopicsError) -> typer.Exit:
-    stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+    message = str(exc)
+    if isinstance(exc, ParameterError):  # speak in flags, not in Config fields
+        flag = _FLAGS.get(exc.name, "--" + exc.name.replace("_", "-"))
+        message = f"{flag} must be {exc.expected}; got {exc.value!r}"
+    stderr.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code=exc.exit_code)
 
 
@@ -107,6 +118,10 @@ def run_command(
     chunk_chars: Annotated[
         int, typer.Option(help="Characters per chunk of articles (streamed to Parquet parts).")
     ] = 300_000,
+    skip_tables: Annotated[
+        str, typer.Option(help="Comma-separated tables not to write, e.g. tokens,sentences "
+                               "(tokens are most of a corpus's output).")
+    ] = "",
     cache: Annotated[
         Path, typer.Option(help="Token cache folder.")
     ] = Path("data/cache"),
@@ -144,15 +159,16 @@ def run_command(
             cache=None if no_cache else cache, id_col=id_col, text_col=text_col,
             title_col=title_col,
             date_col=date_col, url_col=url_col, exclude_kinds=exclude_kinds, strict=strict,
-            excel=excel, force=force, quiet=quiet, engine=engine, scheduler=scheduler,
-            chunk_chars=chunk_chars,
+            excel=excel, force=force, engine=engine, scheduler=scheduler,
+            chunk_chars=chunk_chars, skip_tables=skip_tables,
         )
+        started = time.perf_counter()
         show_progress = not quiet and stderr.is_terminal
         if show_progress:
             with stderr.status("starting…") as status:
                 def progress(stage: str) -> None:
-                    step = STAGES.index(stage) + 1
-                    status.update(f"[{step}/{len(STAGES)}] {stage}…")
+                    step = list(STAGES).index(stage) + 1
+                    status.update(f"[{step}/{len(STAGES)}] {STAGES[stage]}…")
 
                 result = run(config, progress=progress)
                 status.update("writing tables…")
@@ -174,7 +190,7 @@ def run_command(
     for warning in result.warnings:
         stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if not quiet:
-        _print_summary(result)
+        _print_summary(result, time.perf_counter() - started)
 
 
 def _topics_value(raw: str | None) -> int | str | None:
@@ -187,7 +203,7 @@ def _topics_value(raw: str | None) -> int | str | None:
     return text
 
 
-def _print_summary(result: Result) -> None:
+def _print_summary(result: Result, seconds: float) -> None:
     tables = result.tables()
     counts = Table(title=f"jtopics {__version__}: wrote {result.config.out}", title_justify="left")
     counts.add_column("table")
@@ -215,9 +231,9 @@ def _print_summary(result: Result) -> None:
     for row in result.topic_summary.itertuples():
         topics.add_row(str(row.topic_id), f"{row.share:.0%}", row.label)
     stdout.print(topics)
-    total = sum(result.seconds.values())
+    # Wall time: the stage times add up work done in parallel.
     stdout.print(f"{len(result.articles)} articles, {len(result.sections)} sections, "
-                 f"{len(result.skipped)} skipped, {total:.1f} s")
+                 f"{len(result.skipped)} skipped, {seconds:.1f} s")
 
 
 themes_app = typer.Typer(
@@ -379,7 +395,7 @@ def evaluate_command(
         else:
             config = Config(
                 inputs=tuple(str(p) for p in inputs or ()), themes=themes, min_score=min_score,
-                id_col=id_col, text_col=text_col, exclude_kinds=exclude_kinds, quiet=True,
+                id_col=id_col, text_col=text_col, exclude_kinds=exclude_kinds,
                 cache=None,
             )
             result = run(config)

@@ -18,6 +18,7 @@ from ._validation import (
 )
 from .ingest import TableColumns
 from .segment import SENTENCE_KINDS
+from .tables import OUTPUT_COLUMNS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_THEMES = PACKAGE_DIR / "data" / "themes.toml"
@@ -75,8 +76,6 @@ class Config:
     force : bool
         Replace the output folder outright: files in it that this run does not write are
         removed (by default they are kept).
-    quiet : bool
-        No progress display and no summary.
     stopwords : Path or None
         Extra stopwords, one a line, added to the shipped list.
     terms : Path or None
@@ -86,7 +85,8 @@ class Config:
         over 2 million characters, else 1. Results do not depend on it.
     cache : Path or None
         Token cache folder (keyed by text hash, dictionary version and tokenizer options);
-        None disables it.
+        None (the default: the library writes nothing unless asked) disables it. The CLI's
+        default is ``data/cache``.
     id_col, text_col, title_col, date_col, url_col : str or None
         Columns of tabular inputs (JSON Lines, CSV, Parquet). ``text_col`` may be omitted when
         a column is obviously the text (text, body, content, 本文…).
@@ -98,6 +98,9 @@ class Config:
     scheduler : str or None
         Address of a running Dask scheduler (``tcp://host:8786``) for ``engine='dask'``; None
         starts a local cluster of ``workers`` processes.
+    skip_tables : tuple of str
+        Tables not to write (e.g. ``("tokens", "sentences")``: the token table is most of a
+        corpus's output); they are still computed and in the :class:`Result`.
     chunk_chars : int
         Articles are processed in chunks of about this many characters (whole articles; the
         chunking depends only on the input). Each chunk's tokens go straight to a Parquet
@@ -120,11 +123,10 @@ class Config:
     strict: bool = False
     excel: bool = False
     force: bool = False
-    quiet: bool = False
     stopwords: Path | None = field(default=None)
     terms: Path | None = None
     workers: int | None = None
-    cache: Path | None = Path("data/cache")
+    cache: Path | None = None
     id_col: str | None = None
     text_col: str | None = None
     title_col: str | None = None
@@ -134,6 +136,7 @@ class Config:
     engine: str = "local"
     scheduler: str | None = None
     chunk_chars: int = 300_000
+    skip_tables: tuple[str, ...] = ()
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "inputs": [InstanceOf(tuple, "a tuple of paths")],
@@ -152,7 +155,6 @@ class Config:
         "strict": [InstanceOf(bool, "a bool")],
         "force": [InstanceOf(bool, "a bool")],
         "excel": [InstanceOf(bool, "a bool")],
-        "quiet": [InstanceOf(bool, "a bool")],
         "stopwords": [InstanceOf(Path, "a path"), NoneValue()],
         "terms": [InstanceOf(Path, "a path"), NoneValue()],
         "workers": [Interval(Integral, 1, 256), NoneValue()],
@@ -166,6 +168,7 @@ class Config:
         "engine": [Options(frozenset({"local", "dask"}))],
         "scheduler": [InstanceOf(str, "a str"), NoneValue()],
         "chunk_chars": [Interval(Integral, 1, None)],
+        "skip_tables": [SubsetOf(frozenset(OUTPUT_COLUMNS))],
     }
 
     def __post_init__(self) -> None:
@@ -178,7 +181,11 @@ class Config:
                 self.exclude_kinds)
             object.__setattr__(self, "exclude_kinds",
                                tuple(k.strip() for k in kinds if k.strip()))
-        if isinstance(self.themes_add, (list, str, Path)):
+        if isinstance(self.skip_tables, (list, str)):
+            names = self.skip_tables.split(",") if isinstance(self.skip_tables, str) else (
+                self.skip_tables)
+            object.__setattr__(self, "skip_tables", tuple(n.strip() for n in names if n.strip()))
+        if isinstance(self.themes_add, (list, tuple, str, Path)):
             seq = [self.themes_add] if isinstance(self.themes_add, (str, Path)) else (
                 self.themes_add)
             object.__setattr__(self, "themes_add", tuple(Path(p) for p in seq))
@@ -218,5 +225,5 @@ class Config:
             if isinstance(value, Path):
                 data[key] = str(value)
             elif isinstance(value, tuple):
-                data[key] = list(value)
+                data[key] = [str(v) if isinstance(v, Path) else v for v in value]
         return data

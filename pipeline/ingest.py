@@ -36,6 +36,7 @@ import io
 import json
 import os
 import sys
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,11 @@ from .errors import InputFileError, UsageError
 from .textutil import iso_datetime_date, published_date
 
 TEXT_SUFFIXES = (".txt", ".md")
-TABLE_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
+TABLE_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".tsv", ".parquet", ".xlsx")
+# Document formats that are not text: named with the tool that converts them.
+DOCUMENT_SUFFIXES = {".pdf": "pdftotext", ".doc": "LibreOffice", ".docx": "LibreOffice",
+                     ".ppt": "LibreOffice", ".pptx": "LibreOffice", ".odt": "LibreOffice",
+                     ".xls": "LibreOffice (or save as .xlsx)"}
 STDIN = "-"
 ARTICLE_COLUMNS = [
     "article_id", "source", "title", "url", "published", "n_sections", "n_chars",
@@ -213,9 +218,10 @@ def _article(article_id: str, source: str, text: str, encoding: str, digest: str
     }
 
 
-def read_article(path: Path) -> dict[str, object]:
-    """Read one text file into an ``articles`` row (``article_id`` still the bare stem)."""
-    source = str(path)
+def read_article(path: Path, source: str | None = None) -> dict[str, object]:
+    """Read one text file into an ``articles`` row (``article_id`` still the bare stem);
+    ``source`` is how the user named it (default: ``path``)."""
+    source = source or str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -318,6 +324,13 @@ def read_table(path: Path, cols: TableColumns) -> tuple[list[dict], list[Skipped
             records = [(f"{source}:{i + 1}", rec) for i, rec in
                        enumerate(frame.to_dict("records"))]
             encoding = "parquet"
+        elif suffix == ".xlsx":
+            # Every sheet, in workbook order; a row's source names its sheet and line.
+            sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+            records = [(f"{source}:{sheet}:{i + 2}", rec)
+                       for sheet, frame in sheets.items()
+                       for i, rec in enumerate(frame.fillna("").to_dict("records"))]
+            encoding = "xlsx"
         else:
             text, encoding = decode(path.read_bytes(), source)
             if suffix in (".jsonl", ".ndjson"):
@@ -341,7 +354,7 @@ def read_table(path: Path, cols: TableColumns) -> tuple[list[dict], list[Skipped
                     raise InputFileError(source, "empty table (no header row)")
     except OSError as exc:
         raise InputFileError(source, f"cannot be read ({exc.strerror or exc})") from None
-    except (ValueError, ImportError) as exc:
+    except (ValueError, ImportError, KeyError, zipfile.BadZipFile) as exc:
         raise InputFileError(source, f"cannot be read as a table ({exc})") from None
     if not records:
         if skipped:
@@ -403,9 +416,14 @@ def plan_articles(
                     raise InputFileError(first.source, first.reason)
                 entries.extend({**row, "order": order} for row in table_rows)
                 skipped.extend((order, s) for s in table_skipped)
+            elif item.suffix.lower() in DOCUMENT_SUFFIXES:
+                raise InputFileError(
+                    str(item), f"{item.suffix.lower()} files are not text: convert them first "
+                               f"(e.g. with {DOCUMENT_SUFFIXES[item.suffix.lower()]})")
             else:
-                entry = {"article_id": item.stem, "source": str(item), "path": item,
-                         "order": order}
+                # An absolute path: worker processes may run in another folder.
+                entry = {"article_id": item.stem, "source": str(item),
+                         "path": item.absolute(), "order": order}
                 if size is not None:
                     entry["size"] = size
                 entries.append(entry)
@@ -449,7 +467,7 @@ def read_articles(
             rows.append(entry)
             continue
         try:
-            row = read_article(Path(entry["path"]))
+            row = read_article(Path(entry["path"]), str(entry["source"]))
         except InputFileError as exc:
             if strict:
                 raise

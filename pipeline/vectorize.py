@@ -95,6 +95,8 @@ def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
     import pyarrow.compute as pc
 
     array = pa.array(values, pa.large_string())
+    if isinstance(array, pa.ChunkedArray):  # what an Arrow-backed column (even empty) gives
+        array = array.combine_chunks()
     encoded = pc.dictionary_encode(array)
     order = pc.sort_indices(encoded.dictionary).to_numpy()
     rank = np.empty(len(order), np.int64)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -168,3 +169,26 @@ def test_dask_matches_local_on_a_livedoor_sample(livedoor_sample, tmp_path):
                       **options))
     assert len(dask.token_table.paths) >= 4
     _assert_same_tables(local.tables(), dask.tables())
+
+
+def test_the_library_writes_nothing_unless_asked(tmp_path, monkeypatch, seeds_dir):
+    # several chunks, so that the token parts are spooled to disk
+    monkeypatch.chdir(tmp_path)
+    result = run(Config(inputs=(str(seeds_dir),), chunk_chars=5000))
+    assert len(result.tokens) > 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_reports_each_step_once_in_order(seeds_dir):
+    from pipeline.api import STAGES
+
+    seen = []
+    run(Config(inputs=(str(seeds_dir),)), progress=seen.append)
+    assert seen == list(STAGES)
+
+
+def test_config_takes_paths_as_strings_and_reports_them_as_strings():
+    config = Config(themes_add=("extra.toml",), skip_tables="tokens, sentences")
+    assert config.themes_add == (Path("extra.toml"),)
+    assert config.skip_tables == ("tokens", "sentences")
+    assert config.to_dict()["themes_add"] == ["extra.toml"]

@@ -288,3 +288,15 @@ def test_binary_means_control_bytes_beyond_one_percent_or_four(text_bytes, n_con
     data = text_bytes + bytes([0, 1, 7, 9, 10, 27, 31]) * n_controls
     controls = sum(1 for b in data if b < 32 and b not in (9, 10, 12, 13, 27))
     assert _looks_binary(data) == (controls > max(4, 0.01 * len(data)))
+
+
+def test_planned_files_carry_absolute_paths_for_workers_elsewhere(tmp_path, monkeypatch):
+    from pipeline.ingest import plan_articles, read_articles
+
+    (tmp_path / "a.txt").write_text("日米地位協定の改定。\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    entries, _ = plan_articles(["a.txt"])
+    assert entries[0]["path"].is_absolute() and entries[0]["source"] == "a.txt"
+    monkeypatch.chdir("/")  # a worker started in another folder
+    articles, skipped, _ = read_articles(entries)
+    assert skipped == [] and articles["source"].tolist() == ["a.txt"]
