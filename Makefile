@@ -1,20 +1,24 @@
 # Two commands on a fresh machine: `make run` and `make test`.
-# Both build a local .venv from pyproject.toml when it is missing or older than pyproject.toml.
+# Both build a local .venv when it is missing or older than the lock files, installing the exact
+# versions in requirements.lock (run) or requirements-dev.lock (test), then jtopics itself.
+# `make lock` refreshes the lock files from pyproject.toml (which keeps lower bounds, for people
+# who `pip install` the package).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench lock clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
 	touch $@
 
 run: $(VENV)/.installed
@@ -27,5 +31,14 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check pipeline tests $(wildcard benchmarks)
 
+# pip-tools in a throwaway environment; the same options for both files.
+LOCK_OPTIONS := --quiet --strip-extras --no-emit-index-url --no-emit-trusted-host --no-emit-find-links
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet pip-tools
+	.venv-lock/bin/pip-compile $(LOCK_OPTIONS) --upgrade --output-file requirements.lock pyproject.toml
+	.venv-lock/bin/pip-compile $(LOCK_OPTIONS) --upgrade --extra dev --output-file requirements-dev.lock pyproject.toml
+	rm -rf .venv-lock
+
 clean:
-	rm -rf $(VENV) data/out data/cache .pytest_cache
+	rm -rf $(VENV) .venv-lock data/out data/cache .pytest_cache

@@ -74,7 +74,7 @@ def unpack_livedoor(gold: Path, folder: Path) -> Path:
 
 
 def scores(name: str, inputs: Path, gold_file: Path, id_col: str | None) -> list[dict]:
-    result = run(Config(inputs=(str(inputs),), id_col=id_col, quiet=True, cache=None,
+    result = run(Config(inputs=(str(inputs),), id_col=id_col, cache=None,
                         n_topics=2))
     taxonomy = load_themes(Config().themes_path)
     evidence = lexical_evidence(result.sections, result.tokens, taxonomy)
