@@ -7,20 +7,9 @@
 
 from __future__ import annotations
 
-import gc as _gc
-
-__version__ = "0.1.0"
-
-# Importing pandas, SciPy and scikit-learn makes some 130,000 objects and no garbage: the
-# collector's passes while they are made (about 0.25 s) find nothing to free.
-_collecting = _gc.isenabled()
-_gc.disable()
-try:
-    from .api import Result, run
-    from .config import Config
-    from .errors import JTopicsError
-finally:
-    if _collecting:
-        _gc.enable()
+from ._version import __version__
+from .api import Result, run
+from .config import Config
+from .errors import JTopicsError
 
 __all__ = ["Config", "JTopicsError", "Result", "__version__", "run"]

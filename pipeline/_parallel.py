@@ -164,15 +164,3 @@ class DaskExecutor(Executor):
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
-
-
-def map_in_order(fn: Callable[[Any], T], jobs: Sequence[Any], workers: int,
-                 initializer: Callable[..., None] | None = None,
-                 initargs: tuple[Any, ...] = ()) -> list[T]:
-    """``[fn(job) for job in jobs]``, in worker processes when ``workers > 1``.
-
-    Results come back in job order, so the output does not depend on ``workers``.
-    ``initializer(*initargs)`` prepares each worker process (and this one, when serial).
-    """
-    with ProcessExecutor(workers) as executor:
-        return executor.map(fn, jobs, initializer, initargs)

@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from . import __version__
 from ._parallel import DaskExecutor, Executor, ProcessExecutor, chunk_ranges
+from ._version import __version__
 from .config import DEFAULT_STOPWORDS, Config
 from .errors import JTopicsError, UsageError
 from .ingest import (
@@ -78,6 +78,12 @@ class Result:
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        # Counts only: a streamed table is not read for them.
+        return (f"Result({len(self.articles):,} articles, {len(self.section_table):,} sections, "
+                f"{len(self.section_themes):,} section themes, {len(self.topic_summary)} topics; "
+                f"tables: {', '.join(OUTPUT_COLUMNS)})")
 
     def _loaded(self, field_name: str) -> pd.DataFrame:
         table = getattr(self, field_name)

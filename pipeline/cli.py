@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 import time
 from pathlib import Path
@@ -13,8 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import __version__
 from ._validation import ParameterError
+from ._version import __version__
 from .api import STAGES, Result, run
 from .config import Config
 from .errors import JTopicsError
@@ -498,16 +497,8 @@ def show_command(
 
 def main() -> None:
     """Console-script entry point."""
-    # What the imports made lives as long as the process: keep it out of the collector's
-    # passes (the full ones scan every tracked object; worker processes inherit this).
-    gc.freeze()
     try:
         app()
     except KeyboardInterrupt:
         stderr.print("interrupted")
         sys.exit(130)
-    finally:
-        # The command is done: spare the interpreter's exit its garbage-collector passes over
-        # every object the libraries made (0.5 s with pandas, SciPy and scikit-learn loaded,
-        # more after a run). Exit handlers still run and objects are still freed.
-        gc.freeze()

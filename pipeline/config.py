@@ -16,9 +16,7 @@ from ._validation import (
     SubsetOf,
     validate_parameters,
 )
-from .ingest import TableColumns
-from .segment import SENTENCE_KINDS
-from .tables import OUTPUT_COLUMNS
+from .tables import OUTPUT_COLUMNS, SENTENCE_KINDS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_THEMES = PACKAGE_DIR / "data" / "themes.toml"
@@ -31,6 +29,17 @@ def default_seeds_dir() -> Path:
         if candidate.is_dir():
             return candidate
     return PACKAGE_DIR.parent / "seeds"
+
+
+@dataclass(frozen=True)
+class TableColumns:
+    """Which columns of a tabular input hold what. None: not given."""
+
+    id_col: str | None = None
+    text_col: str | None = None
+    title_col: str | None = None
+    date_col: str | None = None
+    url_col: str | None = None
 
 
 @dataclass(frozen=True)

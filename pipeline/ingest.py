@@ -43,6 +43,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .config import TableColumns
 from .errors import InputFileError, UsageError
 from .textutil import iso_datetime_date, published_date
 
@@ -68,17 +69,6 @@ class Skipped:
 
     source: str
     reason: str
-
-
-@dataclass(frozen=True)
-class TableColumns:
-    """Which columns of a tabular input hold what. None: not given."""
-
-    id_col: str | None = None
-    text_col: str | None = None
-    title_col: str | None = None
-    date_col: str | None = None
-    url_col: str | None = None
 
 
 def collect_files(inputs: Iterable[str]) -> list[Path | str]:
@@ -111,39 +101,18 @@ def _collect(inputs: Iterable[str]) -> list[tuple[Path | str, int | None]]:
 
 
 def _text_files(root: Path) -> Iterator[tuple[Path, int]]:
-    """The text files under ``root`` and their sizes, as ``os.walk`` would list them (linked
-    folders not entered) and ``Path.is_file`` keep them (links to files followed). The
-    folder entries say what is a file without a system call, and hold the size."""
-    folders = [str(root)]
-    while folders:
-        folder = folders.pop()
-        try:
-            scan = os.scandir(folder)
-        except OSError:
-            continue  # as os.walk: a folder that cannot be listed is passed over
-        with scan:
-            for entry in scan:
-                try:
-                    is_dir = entry.is_dir()
-                except OSError:
-                    is_dir = False
-                if is_dir:
-                    try:
-                        linked = entry.is_symlink()
-                    except OSError:
-                        linked = False
-                    if not linked:
-                        folders.append(entry.path)
-                    continue
-                name = entry.name
-                if name.startswith(".") or os.path.splitext(name)[1].lower() not in (
-                        TEXT_SUFFIXES):
-                    continue
-                try:
-                    if entry.is_file():
-                        yield Path(folder, name), entry.stat().st_size
-                except OSError:
-                    continue
+    """The text files under ``root`` (not hidden; linked folders not entered, links to files
+    followed) and their sizes."""
+    for folder, _folders, names in os.walk(root):
+        for name in names:
+            if name.startswith(".") or os.path.splitext(name)[1].lower() not in TEXT_SUFFIXES:
+                continue
+            path = Path(folder, name)
+            try:
+                if path.is_file():
+                    yield path, path.stat().st_size
+            except OSError:
+                continue
 
 
 def decode(data: bytes, source: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .plots import ALL_PLOTS, Tables, section_evidence_html, to_png
 
 _STYLE = """

@@ -37,7 +37,6 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from ._parallel import chunk_ranges, map_in_order
 from .ingest import is_livedoor_header
 from .textutil import normalize, published_date
 
@@ -48,10 +47,7 @@ SECTION_COLUMNS = [
 BOILERPLATE_COLUMNS = ["article_id", "line", "text"]
 SENTENCE_COLUMNS = ["section_id", "sentence_id", "kind", "text", "char_start", "char_end"]
 CITATION_COLUMNS = ["section_id", "outlet", "url", "note"]
-SENTENCE_KINDS = ("heading", "question", "answer", "body", "bullet", "quote", "source_summary",
-                  "citation", "comment", "date")
 
-PARALLEL_MIN_ARTICLES = 500
 MAX_HEADING_CHARS = 45
 MAX_QUESTION_CHARS = 60
 _BOILERPLATE_RE = re.compile(
@@ -98,12 +94,7 @@ class _Line(NamedTuple):
     stripped: str
 
 
-_BRACKET_CHARS = frozenset("".join(_BRACKETS))
-
-
 def _balanced(text: str) -> bool:
-    if _BRACKET_CHARS.isdisjoint(text):  # most lines: no bracket to count
-        return True
     return all(text.count(pair[0]) == text.count(pair[1]) for pair in _BRACKETS)
 
 
@@ -183,9 +174,6 @@ _CITATION_RE = re.compile(
     r"(?:出典|引用元|引用|ソース|参照元|参考|source)\s*(?:[/／]\s*画像元)?\s*[:：]\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
-# What _CITATION_RE needs somewhere in the line: searched first, it rules out most lines
-# faster than the anchored match with its lazy site group.
-_CITATION_KEY_RE = re.compile(r"出典|引用|ソース|参照元|参考|source", re.IGNORECASE)
 _SITE_SEPARATORS_RE = re.compile(r"\s*(?:[:：|｜]|\s-\s|\s–\s)\s*")
 _SOURCE_SUMMARY_START = ("✅", "☑", "✔")
 _LINE_BULLET_START = ("💡", "•", "・", "▪", "◦", "‣", "- ", "* ", "+ ", "※")
@@ -207,14 +195,6 @@ _OPENERS = "「『（(【［[〈《“"
 _CLOSERS = "」』）)】］]〉》”"
 
 
-def _may_cite(line: str) -> bool:
-    """Whether ``line`` holds a keyword of ``_CITATION_RE`` (出典, 引用, source…)."""
-    # Each keyword holds one of these characters (only r and R match r case-insensitively):
-    # substring tests at C speed rule out most lines before the case-insensitive search.
-    return ("出" in line or "引" in line or "ソ" in line or "参" in line or "r" in line
-            or "R" in line) and bool(_CITATION_KEY_RE.search(line))
-
-
 def classify_lines(lines: list[str], first_is_heading: bool) -> list[str]:
     """Kind of each kept line of one section (see ``SENTENCE_KINDS``)."""
     kinds = []
@@ -227,7 +207,7 @@ def classify_lines(lines: list[str], first_is_heading: bool) -> list[str]:
             kind = "date"
         elif s.startswith(_SOURCE_SUMMARY_START):
             kind = "source_summary"
-        elif (_may_cite(s) and _CITATION_RE.match(s)) or (
+        elif _CITATION_RE.match(s) or (
                 _URL_RE.search(s) and len(_URL_RE.sub("", s)) <= 60):
             kind = "citation"
         elif s.startswith(_LINE_BULLET_START) or (explicit_heading(s) and index > 0):
@@ -485,11 +465,7 @@ class Segmentation(NamedTuple):
     citations: pd.DataFrame
 
 
-def _segment_chunk(rows: list[tuple[str, str, str]]) -> list[ArticleSegments]:
-    return [segment_article(article_id, text, published) for article_id, text, published in rows]
-
-
-def segment(articles: pd.DataFrame, workers: int = 1) -> Segmentation:
+def segment(articles: pd.DataFrame) -> Segmentation:
     """Split every article into sections, sentences and citations.
 
     Parameters
@@ -497,9 +473,6 @@ def segment(articles: pd.DataFrame, workers: int = 1) -> Segmentation:
     articles : DataFrame
         The ``articles`` table from :func:`pipeline.ingest.ingest` (needs article_id, text,
         published).
-    workers : int
-        Processes to segment in (from PARALLEL_MIN_ARTICLES articles on); the output does not
-        depend on it.
 
     Returns
     -------
@@ -511,11 +484,9 @@ def segment(articles: pd.DataFrame, workers: int = 1) -> Segmentation:
     boilerplate_rows: list[dict] = []
     sentence_rows: list[tuple] = []
     citation_rows: list[dict] = []
-    rows = list(zip(articles["article_id"], articles["text"], articles["published"],
-                    strict=True))
-    n_chunks = workers * 4 if workers > 1 and len(rows) >= PARALLEL_MIN_ARTICLES else 1
-    jobs = [rows[lo:hi] for lo, hi in chunk_ranges(len(rows), n_chunks)]
-    for parts in (p for chunk in map_in_order(_segment_chunk, jobs, workers) for p in chunk):
+    for article_id, text, published in zip(articles["article_id"], articles["text"],
+                                           articles["published"], strict=True):
+        parts = segment_article(article_id, text, published)
         section_rows.extend(parts.sections)
         boilerplate_rows.extend(parts.boilerplate)
         sentence_rows.extend(parts.sentences)

@@ -30,3 +30,7 @@ OUTPUT_COLUMNS: dict[str, list[str]] = {
     "themes": ["theme_id", "label_ja", "label_en", "n_sections"],
 }
 
+
+# Values of ``sentences.kind`` (pipeline.segment assigns them; --exclude-kinds names them).
+SENTENCE_KINDS = ("heading", "question", "answer", "body", "bullet", "quote", "source_summary",
+                  "citation", "comment", "date")

@@ -54,7 +54,6 @@ import io
 import itertools
 import os
 import re
-import shutil
 import tempfile
 import threading
 import unicodedata
@@ -69,7 +68,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ._parallel import chunk_ranges, map_in_order
+from ._parallel import chunk_ranges
 from .config import DEFAULT_STOPWORDS
 from .textutil import normalize, trie_regex
 
@@ -82,7 +81,6 @@ TOKENIZER_VERSION = "2"
 # Texts are tokenised in batches of about this many characters.
 BATCH_CHARS = 1_000_000
 # Fewer characters than this are not worth starting worker processes for.
-MIN_PARALLEL_CHARS = 200_000
 # MeCab's input buffer must hold a whole text in bytes; longer texts are cut at sentence ends.
 MAX_CHUNK_CHARS = 20_000
 _RC_FORMAT = (
@@ -725,7 +723,7 @@ def _chunks(text: str) -> Iterable[tuple[int, str]]:
     yield start, text[start:]
 
 
-def tokenize(sections: pd.DataFrame, tokenizer: Tokenizer | None = None, workers: int = 1,
+def tokenize(sections: pd.DataFrame, tokenizer: Tokenizer | None = None,
              cache: Path | None = None, shards: bool = True) -> pd.DataFrame:
     """Tokenise every section's analysis text (boilerplate lines masked).
 
@@ -735,8 +733,6 @@ def tokenize(sections: pd.DataFrame, tokenizer: Tokenizer | None = None, workers
         The ``sections`` table (needs section_id, char_start, analysis_text).
     tokenizer : Tokenizer or None
         None builds one with the shipped stopwords.
-    workers : int
-        Processes to tokenise in; the output is the same for any number.
     cache : Path or None
         Folder of the token cache; None tokenises everything.
     shards : bool
@@ -749,7 +745,7 @@ def tokenize(sections: pd.DataFrame, tokenizer: Tokenizer | None = None, workers
     """
     tokenizer = tokenizer or Tokenizer()
     texts = sections["analysis_text"].tolist()
-    table = tokenize_cached(texts, tokenizer, workers, cache, shards)
+    table = tokenize_cached(texts, tokenizer, cache, shards)
     doc = table["doc"].to_numpy()
     offsets = sections["char_start"].to_numpy().astype(np.int64)
     # The ids are repeated in Arrow: one Python string per token would cost more.
@@ -764,7 +760,7 @@ def tokenize(sections: pd.DataFrame, tokenizer: Tokenizer | None = None, workers
     return frame[TOKEN_COLUMNS]
 
 
-# -- cache and worker processes -------------------------------------------------------------
+# -- cache -------------------------------------------------------------
 
 class TokenCache:
     """On-disk tokens keyed by text hash, dictionary version and tokenizer options.
@@ -862,57 +858,6 @@ class TokenCache:
             os.replace(tmp, path)
 
 
-_WORKER: Tokenizer | None = None
-
-
-def _init_worker(stopwords: frozenset[str], terms: tuple[str, ...]) -> None:
-    global _WORKER
-    _WORKER = Tokenizer(stopwords, terms)
-
-
-def _tokenize_to_file(job: tuple[list[str], str]) -> str:
-    # Tokens go back as an Arrow file that the parent memory-maps: far cheaper than pickling
-    # hundreds of megabytes through a pipe.
-    texts, path = job
-    assert _WORKER is not None
-    table = _WORKER.tokenize_texts(texts)
-    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    return path
-
-
-def _exchange_folder(n_chars: int) -> str | None:
-    """Shared memory when it has room for the tokens (about 40 bytes a character; asked for
-    with a margin), else the temporary folder."""
-    shm = "/dev/shm"
-    with contextlib.suppress(OSError):
-        if os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 100 * n_chars:
-            return shm
-    return None
-
-
-def tokenize_many(texts: Sequence[str], tokenizer: Tokenizer, workers: int = 1) -> pa.Table:
-    """:meth:`Tokenizer.tokenize_texts` over a process pool; identical output for any
-    ``workers``. Inputs under MIN_PARALLEL_CHARS are tokenised here: a pool would cost more
-    than it saves."""
-    n_chars = sum(map(len, texts))
-    if workers <= 1 or len(texts) < 2 or n_chars < MIN_PARALLEL_CHARS:
-        return tokenizer.tokenize_texts(texts)
-    ranges = chunk_ranges(len(texts), workers * 4, weights=[len(t) for t in texts])
-    folder = tempfile.mkdtemp(prefix="jtopics-tokens-", dir=_exchange_folder(n_chars))
-    try:
-        paths = map_in_order(
-            _tokenize_to_file,
-            [(list(texts[a:b]), os.path.join(folder, f"{i}.arrow"))
-             for i, (a, b) in enumerate(ranges)],
-            workers, initializer=_init_worker, initargs=(tokenizer.stopwords, tokenizer.terms))
-        # the mappings outlive the files, which are removed below
-        tables = [pa.ipc.open_file(pa.memory_map(path)).read_all() for path in paths]
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return _with_doc_offsets(ranges, tables)
-
-
 def _with_doc_offsets(ranges: list[tuple[int, int]], tables: list[pa.Table]) -> pa.Table:
     """Token tables of consecutive ranges of texts as one, ``doc`` counted from the first."""
     return pa.concat_tables([
@@ -920,20 +865,20 @@ def _with_doc_offsets(ranges: list[tuple[int, int]], tables: list[pa.Table]) -> 
         for (a, _b), table in zip(ranges, tables, strict=True)])
 
 
-def tokenize_cached(texts: Sequence[str], tokenizer: Tokenizer, workers: int = 1,
-                    cache: Path | None = None, shards: bool = True) -> pa.Table:
+def tokenize_cached(texts: Sequence[str], tokenizer: Tokenizer, cache: Path | None = None,
+                    shards: bool = True) -> pa.Table:
     """Tokens of every text, reusing and filling the on-disk cache when ``cache`` is set
     (with ``shards=False`` only as a whole sequence: many chunks written concurrently would
     otherwise rewrite the same shards over and over)."""
     if cache is None:
-        return tokenize_many(texts, tokenizer, workers)
+        return tokenizer.tokenize_texts(texts)
     store = TokenCache(cache, tokenizer)
     keys = [TokenCache.key(t) for t in texts]
     corpus = store.load_corpus(keys)
     if corpus is not None:
         return corpus
     if not shards:
-        result = tokenize_many(texts, tokenizer, workers)
+        result = tokenizer.tokenize_texts(texts)
         with contextlib.suppress(OSError):  # an unwritable cache only costs speed next time
             store.store_corpus(keys, result)
         return result
@@ -943,8 +888,7 @@ def tokenize_cached(texts: Sequence[str], tokenizer: Tokenizer, workers: int = 1
     if missing:
         unique_missing = list(dict.fromkeys(keys[i] for i in missing))
         first_index = {k: keys.index(k) for k in unique_missing}
-        table = tokenize_many([texts[first_index[k]] for k in unique_missing], tokenizer,
-                              workers)
+        table = tokenizer.tokenize_texts([texts[first_index[k]] for k in unique_missing])
         doc = table["doc"].to_numpy()
         bounds = np.searchsorted(doc, np.arange(len(unique_missing) + 1))
         for j, key in enumerate(unique_missing):

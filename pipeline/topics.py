@@ -30,13 +30,7 @@ smaller k).
 Models: scikit-learn's NMF (``init="nndsvda"``, coordinate descent, Frobenius loss); above
 ``MINIBATCH_DOCUMENTS`` documents, MiniBatchNMF. The solvers run in single precision
 (``FIT_DTYPE``): TF-IDF weights need no more, and the sparse products that dominate a fit then
-move half the bytes (a fit of Livedoor's 18,276 sections: 1.14 s -> 0.71 s, same iterations
-and top terms); weights and topics come back as float64. The NNDSVD initialisations
-(``nndsvda``, ``nndsvdar``) are scikit-learn's, computed by :func:`nndsvd` with
-``NNDSVD_POWER_ITERATIONS`` power iterations of the randomized SVD instead of the 7 that
-scikit-learn picks for few components: the SVD was a quarter of a fit, and four iterations
-start the solver as close (a fit of Livedoor's 18,276 sections: 0.91 s -> 0.71 s, 25
-iterations instead of 28, the same reconstruction error and top terms).
+move half the bytes; weights and topics come back as float64.
 """
 
 from __future__ import annotations
@@ -63,7 +57,6 @@ K_SELECTION_COLUMNS = ["k", "coherence", "stability", "reconstruction_error", "s
 DECIMALS = 6
 MINIBATCH_DOCUMENTS = 50_000
 FIT_DTYPE = np.float32
-NNDSVD_POWER_ITERATIONS = 4
 TOP_N = 10
 RESTARTS = 3
 SUBSAMPLE = 0.8
@@ -106,9 +99,6 @@ class _BaseNMF:
         X = _fit_matrix(X)
         # A model started from given factors (the guided one) is always fitted in full batch.
         minibatch = X.shape[0] > MINIBATCH_DOCUMENTS and W is None
-        if W is None and init in ("nndsvda", "nndsvdar"):
-            W, H = nndsvd(X, n_components, init, random_state=self.random_state)
-            init = "custom"
         if W is not None:
             W, H = W.astype(FIT_DTYPE), H.astype(FIT_DTYPE)
         loss = getattr(self, "loss", "frobenius")
@@ -150,67 +140,6 @@ class _BaseNMF:
         W : ndarray of shape (n_documents, n_topics_)
         """
         return self._nmf.transform(_fit_matrix(X)).astype(np.float64)
-
-
-def nndsvd(X, n_components: int, variant: str = "nndsvda", *, random_state: int = 0,
-           n_iter: int = NNDSVD_POWER_ITERATIONS) -> tuple[np.ndarray, np.ndarray]:
-    """NNDSVD initial factors of ``X`` (Boutsidis and Gallopoulos, 2008), as scikit-learn's
-    ``_initialize_nmf`` computes them, with ``n_iter`` power iterations of the randomized SVD.
-
-    Parameters
-    ----------
-    X : sparse matrix or ndarray of shape (n_documents, n_terms)
-    n_components : int
-        At most ``min(n_documents, n_terms)``.
-    variant : {'nndsvda', 'nndsvdar'}
-        Zeros filled with the mean of ``X`` ('nndsvda'), or with small random values
-        ('nndsvdar').
-    random_state : int
-        Determines the randomized SVD and the 'nndsvdar' fill. Pass an int for reproducible
-        output across multiple calls.
-    n_iter : int
-        Power iterations of the randomized SVD.
-
-    Returns
-    -------
-    W : ndarray of shape (n_documents, n_components)
-    H : ndarray of shape (n_components, n_terms)
-    """
-    from sklearn.utils.extmath import randomized_svd
-
-    if variant not in ("nndsvda", "nndsvdar"):
-        raise ValueError(f"variant must be 'nndsvda' or 'nndsvdar', got {variant!r}")
-    U, S, V = randomized_svd(X, n_components, n_iter=n_iter, random_state=random_state)
-    W, H = np.zeros_like(U), np.zeros_like(V)
-    # The leading singular pair is non-negative; each further one contributes the larger of
-    # its positive and negative parts.
-    W[:, 0] = np.sqrt(S[0]) * np.abs(U[:, 0])
-    H[0, :] = np.sqrt(S[0]) * np.abs(V[0, :])
-    for j in range(1, n_components):
-        x, y = U[:, j], V[j, :]
-        x_p, y_p = np.maximum(x, 0), np.maximum(y, 0)
-        x_n, y_n = np.abs(np.minimum(x, 0)), np.abs(np.minimum(y, 0))
-        x_p_nrm, y_p_nrm = math.sqrt(np.dot(x_p, x_p)), math.sqrt(np.dot(y_p, y_p))
-        x_n_nrm, y_n_nrm = math.sqrt(np.dot(x_n, x_n)), math.sqrt(np.dot(y_n, y_n))
-        m_p, m_n = x_p_nrm * y_p_nrm, x_n_nrm * y_n_nrm
-        if m_p > m_n:
-            u, v, sigma = x_p / x_p_nrm, y_p / y_p_nrm, m_p
-        else:
-            u, v, sigma = x_n / x_n_nrm, y_n / y_n_nrm, m_n
-        scale = np.sqrt(S[j] * sigma)
-        W[:, j] = scale * u
-        H[j, :] = scale * v
-    W[W < 1e-6] = 0
-    H[H < 1e-6] = 0
-    average = X.mean()
-    if variant == "nndsvda":
-        W[W == 0] = average
-        H[H == 0] = average
-    else:
-        rng = np.random.RandomState(random_state)
-        W[W == 0] = abs(average * rng.standard_normal(size=len(W[W == 0])) / 100)
-        H[H == 0] = abs(average * rng.standard_normal(size=len(H[H == 0])) / 100)
-    return W, H
 
 
 def _fit_matrix(X):
@@ -341,8 +270,11 @@ class GuidedTopicModel(_BaseNMF):
             weighted = sp.diags(unexplained) @ X
             if weighted.nnz == 0 or not np.any(unexplained > 0):
                 weighted = X
-            W_free, H_free = nndsvd(_fit_matrix(weighted), n_free, "nndsvda",
-                                    random_state=self.random_state)
+            # scikit-learn's NNDSVDa (a private helper: the lock files pin its version)
+            from sklearn.decomposition._nmf import _initialize_nmf
+
+            W_free, H_free = _initialize_nmf(_fit_matrix(weighted), n_free, init="nndsvda",
+                                             random_state=self.random_state)
             H0 = np.vstack([H_seed, np.maximum(H_free, 1e-6)])
             W0 = np.hstack([W_seed, W_free]) + 1e-6
         else:

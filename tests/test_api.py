@@ -192,3 +192,25 @@ def test_config_takes_paths_as_strings_and_reports_them_as_strings():
     assert config.themes_add == (Path("extra.toml"),)
     assert config.skip_tables == ("tokens", "sentences")
     assert config.to_dict()["themes_add"] == ["extra.toml"]
+
+
+def test_readme_lists_every_output_table_with_its_columns_in_order():
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    listed = {}
+    for name, columns in re.findall(r"^\| `(\w+)` \| (.+) \|$", readme, flags=re.M):
+        # the column names, without the explanations in parentheses or after a semicolon
+        text = columns
+        while re.search(r"\([^()]*\)", text):
+            text = re.sub(r"\([^()]*\)", "", text)
+        text = text.split(";")[0]
+        listed[name] = [c.strip().split(" ")[0] for c in text.split(",") if c.strip()]
+    tables = {name: listed.get(name) for name in OUTPUT_COLUMNS}
+    assert tables == OUTPUT_COLUMNS
+
+
+def test_result_has_a_short_readable_repr(seeds_result):
+    text = repr(seeds_result)
+    assert text.startswith("Result(5 articles, 24 sections, ")
+    assert "topics; tables: articles, sections," in text and len(text) < 300

@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from pipeline.ingest import ingest
 from pipeline.segment import (
     SENTENCE_COLUMNS,
-    SENTENCE_KINDS,
     explicit_heading,
     heading_shaped,
     is_comment,
@@ -16,6 +15,7 @@ from pipeline.segment import (
     segment_article,
     split_sentences,
 )
+from pipeline.tables import SENTENCE_KINDS
 
 # Heading lines (1-based) of the seeds, read by hand; the rules must find them without knowing.
 EXPECTED_HEADINGS = {
@@ -344,28 +344,6 @@ def test_regex_white_space_is_str_white_space():
 
     chars = "".join(map(chr, range(0x110000))).replace("\ud800", "")
     assert re.findall(r"\s", chars) == [c for c in chars if c.isspace()]
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.text(alphabet="「」『』()（）【】[]［］〈〉《》“”出典引用ソース参照元考sourceSOURCErR: x",
-               max_size=16))
-def test_bracket_and_citation_keyword_shortcuts_equal_their_definitions(line):
-    from pipeline.segment import _BRACKETS, _CITATION_KEY_RE, _balanced, _may_cite
-
-    assert _balanced(line) == all(line.count(a) == line.count(b) for a, b in _BRACKETS)
-    assert _may_cite(line) == bool(_CITATION_KEY_RE.search(line))
-
-
-def test_citation_keywords_each_hold_a_character_the_shortcut_tests_for():
-    import re
-
-    from pipeline.segment import _CITATION_KEY_RE, _may_cite
-
-    for keyword in _CITATION_KEY_RE.pattern.split("|"):
-        assert _may_cite(keyword) and _may_cite(keyword.upper())
-    # "source" is found by its r: no other character matches r case-insensitively.
-    pattern = re.compile("r", re.IGNORECASE)
-    assert [chr(c) for c in range(0x110000) if pattern.fullmatch(chr(c))] == ["R", "r"]
 
 
 @settings(max_examples=400, deadline=None)

@@ -133,37 +133,6 @@ def test_user_term_list_through_the_cli(tmp_path, seeds_dir):
     assert {"意見交換", "閣僚協議開始"} <= set(listed)
 
 
-def test_workers_give_identical_tokens(seeds_dir, tokenizer, monkeypatch):
-    import pipeline.tokenize as tokenize_module
-
-    # the seeds are too small to be worth a pool: make them use one anyway
-    monkeypatch.setattr(tokenize_module, "MIN_PARALLEL_CHARS", 0)
-    pooled = []
-    real_map = tokenize_module.map_in_order
-    monkeypatch.setattr(tokenize_module, "map_in_order",
-                        lambda *a, **k: pooled.append(a[2]) or real_map(*a, **k))
-    articles, _ = ingest([str(seeds_dir)])
-    sections = segment(articles).sections
-    one = tokenize(sections, tokenizer, workers=1)
-    two = tokenize(sections, tokenizer, workers=2)
-    assert pooled == [2]
-    pd_testing = __import__("pandas").testing
-    pd_testing.assert_frame_equal(one, two)
-
-
-def test_small_inputs_are_tokenised_without_a_pool(seeds_dir, tokenizer, monkeypatch):
-    import pipeline.tokenize as tokenize_module
-
-    def no_pool(*args, **kwargs):
-        raise AssertionError("a pool was started for a small input")
-
-    monkeypatch.setattr(tokenize_module, "map_in_order", no_pool)
-    texts = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
-    assert sum(map(len, texts)) < tokenize_module.MIN_PARALLEL_CHARS
-    table = tokenize_module.tokenize_many(texts, tokenizer, workers=2)
-    assert table.equals(tokenizer.tokenize_texts(texts))
-
-
 def test_cache_returns_the_same_tokens_without_tokenising(tmp_path, seeds_dir, monkeypatch):
     import pandas as pd
 

@@ -75,36 +75,14 @@ def test_solver_runs_in_single_precision_and_results_come_back_as_double():
 
 
 
-@pytest.mark.parametrize("variant", ["nndsvda", "nndsvdar"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_nndsvd_is_scikit_learns_initialisation_with_fewer_power_iterations(variant, dtype):
-    from sklearn.decomposition._nmf import _initialize_nmf
-
-    from pipeline.topics import NNDSVD_POWER_ITERATIONS, nndsvd
-
-    X = sp.random(300, 200, density=0.05, random_state=1, format="csr", dtype=dtype)
-    # With 5 components of a 300 x 200 matrix, scikit-learn runs 7 power iterations.
-    W_sklearn, H_sklearn = _initialize_nmf(X, 5, init=variant, random_state=4)
-    W, H = nndsvd(X, 5, variant, random_state=4, n_iter=7)
-    assert W.dtype == H.dtype == dtype
-    np.testing.assert_array_equal(W, W_sklearn)
-    np.testing.assert_array_equal(H, H_sklearn)
-    W_fewer, _H = nndsvd(X, 5, variant, random_state=4)
-    assert NNDSVD_POWER_ITERATIONS == 4 and not np.array_equal(W_fewer, W)
-    assert (W_fewer >= 0).all() and W_fewer.shape == (300, 5)
-
-
-def test_topic_models_start_from_nndsvd():
+def test_topic_models_start_from_scikit_learns_nndsvd():
     from sklearn.decomposition import NMF
-
-    from pipeline.topics import nndsvd
 
     X = planted_corpus().matrix.astype(FIT_DTYPE)
     for init in ("nndsvda", "nndsvdar"):
         model = TopicModel(3, random_state=2, init=init)
         W = model.fit_transform(X)
-        W0, H0 = nndsvd(X, 3, init, random_state=2)
-        expected = NMF(3, init="custom", tol=1e-4, max_iter=500).fit_transform(X, W=W0, H=H0)
+        expected = NMF(3, init=init, random_state=2, tol=1e-4, max_iter=500).fit_transform(X)
         np.testing.assert_array_equal(W, expected.astype(np.float64))
 
 
@@ -118,7 +96,7 @@ def test_above_the_minibatch_size_topic_models_use_minibatch_nmf_guided_models_d
     X = planted_corpus().matrix
     model = TopicModel(3, random_state=0)
     W = model.fit_transform(X)
-    assert type(model._nmf) is MiniBatchNMF and model._nmf.init == "custom"
+    assert type(model._nmf) is MiniBatchNMF and model._nmf.init == "nndsvda"
     assert W.shape == (30, 3) and (W >= 0).all()
     guided = GuidedTopicModel(np.eye(3, X.shape[1]), n_free=1, random_state=0)
     guided.fit_transform(X)
