@@ -27,7 +27,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
-import pipeline.tokenize as tokenize_module  # noqa: E402
+import pipeline.tokenize.tokenizer as tokenizer_module  # noqa: E402
 from pipeline._parallel import ProcessExecutor, chunk_ranges  # noqa: E402
 from pipeline.tokenize import Tokenizer, tokenize_cached  # noqa: E402
 
@@ -82,7 +82,7 @@ def run(texts: list[str], label: str, repeat: int, slow_subset: int) -> None:
     def new_process_state() -> Tokenizer:
         # What a new process starts with: no base form looked up yet (the MeCab taggers are
         # kept, as the bare loop keeps its Tagger).
-        tokenize_module._BASES.clear()
+        tokenizer_module._BASES.clear()
         return Tokenizer()
 
     seconds, tokens = best_of(repeat, lambda tok: tok.tokenize_texts(texts).num_rows,

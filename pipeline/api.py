@@ -215,11 +215,25 @@ class _Chunk:
     seconds: dict[str, float]
 
 
-def _process_chunk(job: tuple) -> _Chunk:
+@dataclass(frozen=True)
+class _ChunkJob:
+    """One chunk of articles to process, and how."""
+
+    index: int
+    entries: list[dict[str, object]]
+    strict: bool
+    spool: Path | None  # where the STREAMED tables go as part files (None: kept in memory)
+    cache: Path | None
+    shards: bool  # look texts up one by one in the token cache (a corpus of one chunk)
+    exclude_kinds: tuple[str, ...]
+
+
+def _process_chunk(job: _ChunkJob) -> _Chunk:
     """Read, segment, tokenise and gather theme evidence for one chunk of articles (in a
-    worker process or Dask task); with ``spool`` set, the STREAMED tables go to Parquet part
-    files under it and only slim sections come back."""
-    index, entries, strict, spool, cache, shards, exclude_kinds = job
+    worker process or Dask task); with ``job.spool`` set, the STREAMED tables go to Parquet
+    part files under it and only slim sections come back."""
+    index, entries, strict, spool = job.index, job.entries, job.strict, job.spool
+    cache, shards, exclude_kinds = job.cache, job.shards, job.exclude_kinds
     assert _CHUNK_STATE is not None
     tokenizer, taxonomy = _CHUNK_STATE
     seconds = {}
@@ -285,22 +299,124 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
         drop=True)
 
 
+@dataclass
+class _Plan:
+    """What a run reads and how it splits the work: the outcome of the ingest step."""
+
+    taxonomy: Taxonomy
+    stopwords: frozenset[str] | None
+    terms: tuple[str, ...]  # kept as one token: the taxonomy's and the user's
+    entries: list[dict[str, object]]
+    skipped: list[tuple[int, Skipped]]
+    warnings: list[str]
+    ranges: list[tuple[int, int]]  # the chunks, as ranges of entries
+    workers: int
+
+
+@dataclass
+class _Merged:
+    """The chunks' results as corpus tables (the text-heavy ones possibly as part files)."""
+
+    articles: pd.DataFrame
+    sections: pd.DataFrame
+    citations: pd.DataFrame
+    stored: dict[str, pd.DataFrame | PartitionedTable]  # the STREAMED tables
+    counts: list[DocumentTermMatrix]
+    evidence: dict
+    skipped: list[Skipped]
+    warnings: list[str]
+    seconds: dict[str, float]  # summed over chunks, per stage
+
+
+def _plan(config: Config) -> _Plan:
+    taxonomy = load_themes(config.themes_path, config.themes_add)  # fail fast
+    stopwords = None
+    if config.stopwords is not None:
+        stopwords = load_wordlist(config.stopwords) | load_wordlist(DEFAULT_STOPWORDS)
+    terms = [t.display for theme in taxonomy for t in theme.terms]
+    if config.terms is not None:
+        terms += sorted(load_wordlist(config.terms))
+    entries, skipped = plan_articles(config.input_paths, strict=config.strict,
+                                     columns=config.table_columns)
+    if not entries and not skipped:
+        raise UsageError("no input files (.txt/.md in folders, or tables given by name)")
+    sizes = [entry_size(entry) for entry in entries]
+    # Chunk sizes are estimated from bytes (UTF-8 Japanese: about 3 bytes a character).
+    n_chars = sum(sizes) // 3
+    workers = config.workers_for(n_chars)
+    n_chunks = max(1, -(-n_chars // config.chunk_chars), 4 * workers if workers > 1 else 1)
+    ranges = chunk_ranges(len(entries), n_chunks, weights=sizes,
+                          taper=2 * workers if workers > 1 else 0) if entries else []
+    return _Plan(taxonomy, stopwords, tuple(terms), entries, skipped,
+                 renamed_warnings(entries), ranges, workers)
+
+
+def _map_chunks(config: Config, plan: _Plan, executor: Executor) -> _Merged:
+    """The per-article stages, chunk by chunk on ``executor``, merged into corpus tables."""
+    stream = len(plan.ranges) > 1 or config.engine == "dask"
+    spool = _spool_folder(config) if stream else None
+    jobs = [_ChunkJob(index, plan.entries[lo:hi], config.strict, spool, config.cache,
+                      len(plan.ranges) == 1, config.exclude_kinds)
+            for index, (lo, hi) in enumerate(plan.ranges)]
+    plan.entries = []  # the jobs hold them now
+    try:
+        chunks = executor.map(_process_chunk, jobs, initializer=_prepare_chunks,
+                              initargs=(plan.stopwords, plan.terms, plan.taxonomy))
+        del jobs
+        skipped = ordered_skips(plan.skipped + [x for c in chunks for x in c.skipped])
+        chunks = [c for c in chunks if len(c.articles)]
+        if not chunks:
+            more = f" (and {len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
+            raise JTopicsError(f"no readable article: {skipped[0].source}: "
+                               f"{skipped[0].reason}{more}")
+    except BaseException:
+        if spool is not None:
+            import shutil
+
+            shutil.rmtree(spool, ignore_errors=True)
+        raise
+    articles = _concat([c.articles for c in chunks])
+    sections = _concat([c.sections for c in chunks])
+    counts = sections.groupby("article_id").size()
+    articles["n_sections"] = articles["article_id"].map(counts).fillna(0).astype("int64")
+    if spool is not None:
+        # One owner keeps the spool folder alive as long as any streamed table is.
+        owner = PartitionedTable([], [], owned_folder=spool)
+        columns = {**OUTPUT_COLUMNS, "sections": [*OUTPUT_COLUMNS["sections"], "analysis_text"]}
+        beside = {"sections": "section_analysis"}
+        stored = {name: PartitionedTable(
+            [c.stored[name] for c in chunks if c.stored[name] is not None],
+            columns[name], keep_alive=owner,
+            side_paths=[c.stored[beside[name]] for c in chunks
+                        if c.stored[beside[name]] is not None] if name in beside else None,
+        ) for name in STREAMED}
+    else:
+        stored = {name: _concat([c.stored[name] for c in chunks]) for name in STREAMED}
+    return _Merged(
+        articles=articles, sections=sections, citations=_concat([c.citations for c in chunks]),
+        stored=stored, counts=[c.counts for c in chunks],
+        evidence={k: v for c in chunks for k, v in c.lexical.items()}, skipped=skipped,
+        warnings=plan.warnings + [w for c in chunks for w in c.warnings],
+        seconds={stage: sum(c.seconds[stage] for c in chunks)
+                 for stage in ("ingest", "segment", "tokenize", "vectorize", "themes",
+                               "output")})
+
+
 def run(config: Config | None = None, progress: ProgressCallback | None = None) -> Result:
     """Run every stage on ``config.inputs`` and return the tables (nothing is written).
 
-    Articles are processed in chunks of about ``config.chunk_chars`` characters (segment,
-    tokenise, count terms, find theme evidence), in this process, a process pool or Dask
-    tasks; then the corpus-wide stages (TF-IDF, topics, the guided theme model) run on the
-    merged term counts: here, except the topic fits (model, stability restarts, k search),
-    which run as tasks too while this process fits the guided theme model. Outputs do not
-    depend on the number of workers or the engine.
+    Three steps: plan what to read and how to chunk it; map the per-article stages over the
+    chunks (segment, tokenise, count terms, find theme evidence: in this process, a process
+    pool or Dask tasks, ``config.engine``); reduce on the merged results (TF-IDF, then the theme
+    scores here while the topic fits, the model, its stability restarts and any k search, run
+    on the same workers). Outputs do not depend on the number of workers or the engine.
 
     Parameters
     ----------
     config : Config or None
         None runs the defaults on the bundled seeds.
     progress : callable or None
-        Called with each stage's name as it starts.
+        Called with each step's name (a key of ``STAGES``) as it starts.
 
     Returns
     -------
@@ -309,113 +425,53 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
     config = config or Config()
     timer = _StageTimer(progress)
     with timer("ingest"):
-        taxonomy = load_themes(config.themes_path, config.themes_add)  # fail fast
-        stopwords = None
-        if config.stopwords is not None:
-            stopwords = load_wordlist(config.stopwords) | load_wordlist(DEFAULT_STOPWORDS)
-        terms = [t.display for theme in taxonomy for t in theme.terms]
-        if config.terms is not None:
-            terms += sorted(load_wordlist(config.terms))
-        entries, planned_skips = plan_articles(config.input_paths, strict=config.strict,
-                                               columns=config.table_columns)
-        warnings: list[str] = renamed_warnings(entries)
-        if not entries and not planned_skips:
-            raise UsageError("no input files (.txt/.md in folders, or tables given by name)")
-    sizes = [entry_size(entry) for entry in entries]
-    # Chunk sizes are estimated from bytes (UTF-8 Japanese: about 3 bytes a character).
-    n_chars = sum(sizes) // 3
-    workers = config.workers_for(n_chars)
-    n_chunks = max(1, -(-n_chars // config.chunk_chars), 4 * workers if workers > 1 else 1)
-    ranges = chunk_ranges(len(entries), n_chunks, weights=sizes,
-                          taper=2 * workers if workers > 1 else 0) if entries else []
+        plan = _plan(config)
     # Kept open after the per-article stages for the topic fits.
-    with _executor(config, workers) as executor:
+    with _executor(config, plan.workers) as executor:
         with timer("segment"):
-            stream = len(ranges) > 1 or config.engine == "dask"
-            spool = _spool_folder(config) if stream else None
-            jobs = [(index, entries[lo:hi], config.strict, spool, config.cache, len(ranges) == 1,
-                     config.exclude_kinds) for index, (lo, hi) in enumerate(ranges)]
-            del entries
-            try:
-                chunks = executor.map(_process_chunk, jobs, initializer=_prepare_chunks,
-                                      initargs=(stopwords, tuple(terms), taxonomy))
-                del jobs
-                skipped = ordered_skips(planned_skips + [x for c in chunks for x in c.skipped])
-                warnings += [w for c in chunks for w in c.warnings]
-                chunks = [c for c in chunks if len(c.articles)]
-                if not chunks:
-                    more = f" (and {len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
-                    raise JTopicsError(f"no readable article: {skipped[0].source}: "
-                                       f"{skipped[0].reason}{more}")
-            except BaseException:
-                if spool is not None:
-                    import shutil
-
-                    shutil.rmtree(spool, ignore_errors=True)
-                raise
-            articles = _concat([c.articles for c in chunks])
-            sections = _concat([c.sections for c in chunks])
-            citations = _concat([c.citations for c in chunks])
-            counts = sections.groupby("article_id").size()
-            articles["n_sections"] = articles["article_id"].map(counts).fillna(0).astype("int64")
-            if spool is not None:
-                # One owner keeps the spool folder alive as long as any streamed table is.
-                owner = PartitionedTable([], [], owned_folder=spool)
-                columns = {**OUTPUT_COLUMNS,
-                           "sections": [*OUTPUT_COLUMNS["sections"], "analysis_text"]}
-                beside = {"sections": "section_analysis"}
-                stored = {name: PartitionedTable(
-                    [c.stored[name] for c in chunks if c.stored[name] is not None],
-                    columns[name], keep_alive=owner,
-                    side_paths=[c.stored[beside[name]] for c in chunks
-                                if c.stored[beside[name]] is not None] if name in beside else None,
-                ) for name in STREAMED}
-            else:
-                stored = {name: _concat([c.stored[name] for c in chunks]) for name in STREAMED}
-            lexical = {k: v for c in chunks for k, v in c.lexical.items()}
-        worker_seconds = {stage: sum(c.seconds[stage] for c in chunks)
-                          for stage in ("ingest", "segment", "tokenize", "vectorize", "themes",
-                                        "output")}
+            merged = _map_chunks(config, plan, executor)
         with timer("vectorize"):
-            vectorized = vectorize_counts(merge_counts([c.counts for c in chunks]), sections,
+            vectorized = vectorize_counts(merge_counts(merged.counts), merged.sections,
                                           unit=config.unit, min_df=config.min_df,
                                           max_df=config.max_df)
-            del chunks
+            merged.counts = []
         fit_topics = partial(
-            topic_tables, vectorized, sections, n_topics=config.n_topics,
+            topic_tables, vectorized, merged.sections, n_topics=config.n_topics,
             random_state=config.seed, max_iter=config.max_iter, top_terms=config.top_terms,
             executor=executor)
         # One BLAS/OpenMP thread here too: the fits share the cores with the workers' fits
         # (more threads than cores make OpenMP spin), and a sum split over another number of
         # threads can end a solver one iteration apart.
         with threadpool_limits(1), ThreadPoolExecutor(max_workers=1) as background:
-            # With workers, the topic fits run there while this process fits the guided
-            # theme model; "topics" then times only the wait for them.
+            # With workers, the topic fits run there while this process scores themes;
+            # "topics" then times only the wait for them.
             pending = background.submit(fit_topics) if executor.n_workers > 1 else None
             with timer("themes"):
                 section_themes, article_themes, themes = theme_tables(
-                    sections, lexical, taxonomy, min_score=config.min_score,
+                    merged.sections, merged.evidence, plan.taxonomy, min_score=config.min_score,
                     dtm=vectorized.sections, random_state=config.seed,
                 )
             with timer("topics"):
                 fitted = pending.result() if pending is not None else fit_topics()
-        if isinstance(config.n_topics, int) and fitted.n_topics < config.n_topics:
-            fit = vectorized.fit
-            warnings.append(
-                f"--topics {config.n_topics} is more than the corpus supports "
-                f"({fit.n_documents} documents, {fit.matrix.shape[1]} terms): "
-                f"fitted {fitted.n_topics}")
+    warnings = merged.warnings
+    if isinstance(config.n_topics, int) and fitted.n_topics < config.n_topics:
+        fit = vectorized.fit
+        warnings.append(
+            f"--topics {config.n_topics} is more than the corpus supports "
+            f"({fit.n_documents} documents, {fit.matrix.shape[1]} terms): "
+            f"fitted {fitted.n_topics}")
     seconds = dict(timer.seconds)
     seconds["per_article_wall"] = seconds.pop("segment")
-    for stage, value in worker_seconds.items():
+    for stage, value in merged.seconds.items():
         seconds[stage] = seconds.get(stage, 0.0) + value
+    stored = merged.stored
     return Result(
-        config=config, articles=articles, section_table=stored["sections"],
+        config=config, articles=merged.articles, section_table=stored["sections"],
         boilerplate_table=stored["boilerplate"], sentence_table=stored["sentences"],
-        citations=citations, token_table=stored["tokens"],
+        citations=merged.citations, token_table=stored["tokens"],
         topics=fitted.topics, topic_summary=fitted.topic_summary,
         section_topics=fitted.section_topics, article_topics=fitted.article_topics,
         topic_trends=fitted.topic_trends, k_selection=fitted.k_selection,
         section_themes=section_themes, article_themes=article_themes, themes=themes,
-        skipped=skipped, warnings=warnings, seconds=seconds,
+        skipped=merged.skipped, warnings=warnings, seconds=seconds,
     )

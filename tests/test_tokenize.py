@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from pipeline.ingest import ingest
 from pipeline.segment import segment
-from pipeline.tokenize import MAX_CHUNK_CHARS, tokenize
+from pipeline.tokenize import tokenize
+from pipeline.tokenize.mecab import MAX_CHUNK_CHARS
 
 
 def terms(tokenizer, text):
@@ -231,7 +232,7 @@ def test_parts_of_speech_property(tokenizer, text):
 
 
 def test_parts_of_speech_agree_on_livedoor_news(livedoor_sample, monkeypatch):
-    import pipeline.tokenize as tokenize_module
+    import pipeline.tokenize.tokenizer as tokenize_module
 
     # as in a new process: no base form looked up yet
     monkeypatch.setattr(tokenize_module, "_BASES", {})
