@@ -32,13 +32,12 @@ offsets hold).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import NamedTuple
 
 import pandas as pd
 
 from .ingest import is_livedoor_header
-from .textutil import normalize, published_date
+from .textutil import normalize, published_date, split_sentences, trim_span
 
 SECTION_COLUMNS = [
     "section_id", "article_id", "ordinal", "kind", "heading", "line_start", "line_end",
@@ -191,8 +190,6 @@ _CASUAL_TAIL = "!！?？。…〜~ｗw笑"
 # No ending holds a tail character, so an ending at a sentence's end stops exactly where the
 # tail begins: a suffix test there. よ alone counts only where it is not せよ (an imperative).
 _CASUAL_SUFFIXES = tuple(e for e in _CASUAL_ENDINGS if e != "よ")
-_OPENERS = "「『（(【［[〈《“"
-_CLOSERS = "」』）)】］]〉》”"
 
 
 def classify_lines(lines: list[str], first_is_heading: bool) -> list[str]:
@@ -244,7 +241,7 @@ def is_comment(line: str) -> bool:
         return True
     # The sentences of the line as given: the same as of its stripped form, and cached for
     # _line_sentences, which splits the same line again.
-    return any(_casual_ending(line, a, b) for a, b in _sentence_spans(line))
+    return any(_casual_ending(line, a, b) for a, b in split_sentences(line))
 
 
 def _casual_ending(text: str, start: int, end: int) -> bool:
@@ -258,62 +255,21 @@ def _casual_ending(text: str, start: int, end: int) -> bool:
     return tail > start and text[tail - 1] == "よ" and (tail < 2 or text[tail - 2] != "せ")
 
 
-# A bracket, or a run of sentence ends: one character class first (what the regex engine
-# scans for fast), the rest of a run only after an end (the lookbehind).
-_SENTENCE_EVENT_RE = re.compile(
-    r"[「『（(【［\[〈《“」』）)】］\]〉》”。!?！？](?:(?<=[。!?！？])[。!?！？]*)?")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of one line: cut after 。!? runs outside brackets.
-
-    「…。」と述べた stays one sentence.
-    """
-    return list(_sentence_spans(text))
-
-
-@lru_cache(maxsize=1024)
-def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
-    spans = []
-    depth = 0
-    start = 0
-    for match in _SENTENCE_EVENT_RE.finditer(text):
-        token = match.group(0)
-        if token in _OPENERS:
-            depth += 1
-        elif token in _CLOSERS:
-            depth = max(0, depth - 1)
-        elif depth == 0:
-            spans.append((start, match.end()))
-            start = match.end()
-    if start < len(text):
-        spans.append((start, len(text)))
-    return tuple(trimmed for a, b in spans if (trimmed := _trim(text, a, b))[0] < trimmed[1])
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """``(start, end)`` without white space at either end."""
-    piece = text[start:end]
-    left = piece.lstrip()
-    start += len(piece) - len(left)
-    return start, start + len(left.rstrip())
-
-
 def _line_sentences(line: str, kind: str) -> list[tuple[str, int, int]]:
     """``(kind, start, end)`` of the sentences of one classified line (offsets into the line)."""
     if kind in ("heading", "question", "answer", "date", "source_summary", "bullet", "quote"):
-        return [(kind, *_trim(line, 0, len(line)))]
+        return [(kind, *trim_span(line, 0, len(line)))]
     if kind == "citation":
         url = _URL_RE.search(line)
         cut = url.end() if url else len(line)
-        result = [("citation", *_trim(line, 0, cut))]
-        for a, b in _sentence_spans(line[cut:]):
+        result = [("citation", *trim_span(line, 0, cut))]
+        for a, b in split_sentences(line[cut:]):
             piece = line[cut + a : cut + b]
             result.append(("comment" if is_comment(piece) else "body", cut + a, cut + b))
         return result
     if kind == "comment":
-        return [("comment", a, b) for a, b in _sentence_spans(line)]
-    return [("body", a, b) for a, b in _sentence_spans(line)]
+        return [("comment", a, b) for a, b in split_sentences(line)]
+    return [("body", a, b) for a, b in split_sentences(line)]
 
 
 def parse_citation(line: str) -> dict[str, str] | None:

@@ -306,7 +306,7 @@ def test_casual_ending_suffix_test_equals_the_regex(text, a, b):
 
 def _sentence_spans_by_definition(text: str) -> list[tuple[int, int]]:
     """Cut after every 。!? run outside brackets; each piece without white space at its ends."""
-    from pipeline.segment import _CLOSERS, _OPENERS
+    from pipeline.textutil import _CLOSERS, _OPENERS
 
     cuts, depth, index = [], 0, 0
     while index < len(text):
@@ -351,7 +351,7 @@ def test_regex_white_space_is_str_white_space():
 def test_sentence_events_are_single_brackets_and_runs_of_ends(line):
     import re
 
-    from pipeline.segment import _SENTENCE_EVENT_RE
+    from pipeline.textutil import _SENTENCE_EVENT_RE
 
     definition = re.compile(r"[「『（(【［\[〈《“」』）)】］\]〉》”]|[。!?！？]+")
     assert [(m.start(), m.end()) for m in _SENTENCE_EVENT_RE.finditer(line)] == [

@@ -154,24 +154,18 @@ def test_trie_regex_finds_what_the_longest_first_alternation_finds(words, text):
             == [m.span() for m in alternation.finditer(text)])
 
 
-def test_sentence_spans_split_as_the_lookbehind_definition_on_every_short_text():
-    import re
-
+def test_sentence_spans_are_each_lines_sentences_on_every_short_text():
+    # theme evidence and the sentences table cut sentences the same way
     import pipeline.textutil as textutil
 
-    definition = re.compile(r"(?<=[。!?])|\n")
-
-    def by_definition(text):
-        spans, start = [], 0
-        for match in definition.finditer(text):
-            end = match.start() if text[match.start() : match.start() + 1] == "\n" else (
-                match.end())
-            if end > start:
-                spans.append((start, end))
-            start = match.end()
-        return spans + ([(start, len(text))] if start < len(text) else [])
-
     for n in range(6):
-        for letters in itertools.product("。!?！\nあ ", repeat=n):
+        for letters in itertools.product("。!?「」\nあ ", repeat=n):
             text = "".join(letters)
-            assert textutil.sentence_spans(text) == by_definition(text), text
+            expected, start = [], 0
+            for line in text.split("\n"):
+                expected += [(start + a, start + b) for a, b in textutil.split_sentences(line)]
+                start += len(line) + 1
+            assert textutil.sentence_spans(text) == expected, text
+            assert all(text[a:b].strip() == text[a:b] and "\n" not in text[a:b]
+                       for a, b in expected)
+    assert textutil.sentence_spans("首相は「関税。交渉」と述べた。\n次。") == [(0, 15), (16, 18)]
