@@ -1,36 +1,117 @@
-"""The output tables: each one's name and written columns, declared once.
+"""The output tables, declared once: name, producing stage, description, and each column's
+name, type and meaning.
 
-At the bottom of the import graph (it imports nothing of the package), so configuration can
-name tables and every stage, the writer and the tests read the same declaration. What each
-column means is in the README's table and the producing stage's docstring.
+At the bottom of the import graph (it imports nothing of the package): configuration names
+tables from here, the writer and ``Result.tables()`` take their columns from here, the contract
+tests check every table against it, and the README's table is :func:`markdown` of it (a test
+keeps the two in step).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    """One written column: ``dtype`` is ``str``, ``int64``, ``float64`` or ``bool``."""
+
+    name: str
+    dtype: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One output table: what it holds (one row per ``description``) and who makes it."""
+
+    name: str
+    stage: str
+    description: str
+    columns: tuple[Column, ...]
+
+
+def _table(name: str, stage: str, description: str, *columns: tuple[str, ...]) -> Table:
+    return Table(name, stage, description, tuple(Column(*c) for c in columns))
+
+
+STR, INT, FLOAT, BOOL = "str", "int64", "float64", "bool"
+
+TABLES: dict[str, Table] = {t.name: t for t in (
+    _table("articles", "pipeline.ingest", "one row per article read",
+           ("article_id", STR), ("source", STR, "file, or file:row of a table"), ("title", STR),
+           ("url", STR), ("published", STR, "YYYY-MM-DD or empty"), ("n_sections", INT),
+           ("n_chars", INT), ("encoding", STR), ("sha256", STR)),
+    _table("sections", "pipeline.segment", "one row per section of an article",
+           ("section_id", STR, "`{article_id}#{ordinal}`"), ("article_id", STR),
+           ("ordinal", INT, "0 = lead"), ("kind", STR, "lead/body/teaser"), ("heading", STR),
+           ("line_start", INT), ("line_end", INT), ("char_start", INT), ("char_end", INT),
+           ("published", STR), ("text", STR)),
+    _table("boilerplate", "pipeline.segment",
+           "one row per line left out of analysis (share buttons, コメント, repeated title, "
+           "次のページを読む, related-article blocks)",
+           ("article_id", STR), ("line", INT), ("text", STR)),
+    _table("sentences", "pipeline.segment", "one row per sentence of a section",
+           ("section_id", STR), ("sentence_id", INT),
+           ("kind", STR, "heading, question, answer, body, bullet, quote, source_summary, "
+                       "citation, comment, date"),
+           ("text", STR), ("char_start", INT), ("char_end", INT)),
+    _table("citations", "pipeline.segment", "one row per source line of a section",
+           ("section_id", STR), ("outlet", STR), ("url", STR),
+           ("note", STR, "commentary glued after the URL")),
+    _table("tokens", "pipeline.tokenize", "one row per token of a section",
+           ("section_id", STR), ("position", INT), ("surface", STR), ("term", STR), ("pos", STR),
+           ("pos_detail", STR), ("char_start", INT), ("char_end", INT), ("is_content", BOOL),
+           ("parts", STR)),
+    _table("topics", "pipeline.topics", "one row per top term of a topic",
+           ("topic_id", INT), ("rank", INT), ("term", STR),
+           ("weight", FLOAT, "a topic's weights over the whole vocabulary sum to 1")),
+    _table("topic_summary", "pipeline.topics", "one row per topic",
+           ("topic_id", INT), ("label", STR, "top 3 terms"), ("share", FLOAT, "sums to 1"),
+           ("coherence", FLOAT, "NPMI of the top 10 terms"),
+           ("stability", FLOAT, "best-match Jaccard across 80% subsample restarts")),
+    _table("section_topics", "pipeline.topics", "one row per (section, topic), zeros omitted",
+           ("section_id", STR), ("topic_id", INT),
+           ("weight", FLOAT, "a section's weights sum to 1")),
+    _table("article_topics", "pipeline.topics", "one row per (article, topic), zeros omitted",
+           ("article_id", STR), ("topic_id", INT),
+           ("weight", FLOAT, "an article's weights sum to 1")),
+    _table("topic_trends", "pipeline.topics", "one row per (topic, month)",
+           ("topic_id", INT), ("period", STR, "YYYY-MM of `published`"),
+           ("weight", FLOAT, "mean section weight in the month")),
+    _table("k_selection", "pipeline.topics", "one row per candidate k (with `--topics auto`)",
+           ("k", INT), ("coherence", FLOAT), ("stability", FLOAT), ("reconstruction_error", FLOAT),
+           ("score", FLOAT), ("chosen", BOOL)),
+    _table("section_themes", "pipeline.themes", "one row per theme a section is tagged with",
+           ("section_id", STR), ("theme_id", STR), ("score", FLOAT, "0–1"),
+           ("evidence", STR, "`term×count`, `context+word×count`, `context: …` and "
+                           "`[model p: words]` joined by `; `"),
+           ("method", STR, "lexicon/model/both")),
+    _table("article_themes", "pipeline.themes",
+           "one row per theme an article carries (its lead's, or at least 20% of its text)",
+           ("article_id", STR), ("theme_id", STR),
+           ("score", FLOAT, "length-weighted mean over sections"),
+           ("share", FLOAT, "length share of the tagged sections"), ("n_sections", INT)),
+    _table("themes", "pipeline.themes", "one row per theme of the taxonomy",
+           ("theme_id", STR), ("label_ja", STR), ("label_en", STR),
+           ("n_sections", INT, "sections tagged")),
+)}
+
 # Columns written for each table, in writing order; extra in-memory columns (text,
 # analysis_text) stay out.
 OUTPUT_COLUMNS: dict[str, list[str]] = {
-    "articles": ["article_id", "source", "title", "url", "published", "n_sections", "n_chars",
-                 "encoding", "sha256"],
-    "sections": ["section_id", "article_id", "ordinal", "kind", "heading", "line_start",
-                 "line_end", "char_start", "char_end", "published", "text"],
-    "boilerplate": ["article_id", "line", "text"],
-    "sentences": ["section_id", "sentence_id", "kind", "text", "char_start", "char_end"],
-    "citations": ["section_id", "outlet", "url", "note"],
-    "tokens": ["section_id", "position", "surface", "term", "pos", "pos_detail", "char_start",
-               "char_end", "is_content", "parts"],
-    "topics": ["topic_id", "rank", "term", "weight"],
-    "topic_summary": ["topic_id", "label", "share", "coherence", "stability"],
-    "section_topics": ["section_id", "topic_id", "weight"],
-    "article_topics": ["article_id", "topic_id", "weight"],
-    "topic_trends": ["topic_id", "period", "weight"],
-    "k_selection": ["k", "coherence", "stability", "reconstruction_error", "score", "chosen"],
-    "section_themes": ["section_id", "theme_id", "score", "evidence", "method"],
-    "article_themes": ["article_id", "theme_id", "score", "share", "n_sections"],
-    "themes": ["theme_id", "label_ja", "label_en", "n_sections"],
-}
-
+    name: [column.name for column in table.columns] for name, table in TABLES.items()}
 
 # Values of ``sentences.kind`` (pipeline.segment assigns them; --exclude-kinds names them).
 SENTENCE_KINDS = ("heading", "question", "answer", "body", "bullet", "quote", "source_summary",
                   "citation", "comment", "date")
+
+
+def markdown() -> str:
+    """The README's table of the output tables."""
+    lines = ["| table | made by | rows | columns |", "|---|---|---|---|"]
+    for table in TABLES.values():
+        columns = ", ".join(f"{c.name} ({c.description})" if c.description else c.name
+                            for c in table.columns)
+        lines.append(f"| `{table.name}` | `{table.stage}` | {table.description} | {columns} |")
+    return "\n".join(lines)

@@ -194,20 +194,28 @@ def test_config_takes_paths_as_strings_and_reports_them_as_strings():
     assert config.to_dict()["themes_add"] == ["extra.toml"]
 
 
-def test_readme_lists_every_output_table_with_its_columns_in_order():
-    import re
+def test_readme_table_of_outputs_is_the_declared_one():
+    from pipeline.tables import markdown
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    listed = {}
-    for name, columns in re.findall(r"^\| `(\w+)` \| (.+) \|$", readme, flags=re.M):
-        # the column names, without the explanations in parentheses or after a semicolon
-        text = columns
-        while re.search(r"\([^()]*\)", text):
-            text = re.sub(r"\([^()]*\)", "", text)
-        text = text.split(";")[0]
-        listed[name] = [c.strip().split(" ")[0] for c in text.split(",") if c.strip()]
-    tables = {name: listed.get(name) for name in OUTPUT_COLUMNS}
-    assert tables == OUTPUT_COLUMNS
+    assert markdown() in readme, "README.md: paste pipeline.tables.markdown() over the table"
+
+
+def test_every_table_has_the_declared_types(seeds_result):
+    from pandas.api import types
+
+    from pipeline.tables import TABLES
+
+    check = {"str": lambda d: types.is_string_dtype(d) or types.is_object_dtype(d),
+             "int64": lambda d: str(d) == "int64", "float64": lambda d: str(d) == "float64",
+             "bool": types.is_bool_dtype}
+    for name, table in seeds_result.tables().items():
+        frame = table.to_pandas() if hasattr(table, "to_pandas") else table
+        if frame.empty:
+            continue
+        for column in TABLES[name].columns:
+            assert check[column.dtype](frame[column.name].dtype), (
+                name, column.name, frame[column.name].dtype)
 
 
 def test_result_has_a_short_readable_repr(seeds_result):
