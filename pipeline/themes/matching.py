@@ -351,22 +351,18 @@ def _theme_evidence(theme: Theme, matches: list[_Match], norm: str, text: str, s
     with_word = (_first_word_in(norm, sentences, theme.with_words, bounds)
                  if any(m.kind == CONTEXT for m in matches) else {})
     evidence = ThemeEvidence(n_sentences=len(sentences))
-    mass: dict[int, float] = {}
-    pair_mass: dict[int, float] = {}
-    context_mass: dict[int, float] = {}
+    # Per kind of evidence: its counts and weights, and each sentence's strongest weight.
+    found = {"issue": (evidence.issue, evidence.issue_weights),
+             "pair": (evidence.pairs, evidence.pair_weights),
+             "context": (evidence.context, evidence.context_weights)}
+    masses: dict[str, dict[int, float]] = {kind: {} for kind in found}
 
-    def add_issue(key: str, weight: float, sentence: int, start: int) -> None:
-        evidence.issue[key] = evidence.issue.get(key, 0) + 1
-        evidence.issue_weights[key] = max(weight, evidence.issue_weights.get(key, 0.0))
-        mass[sentence] = max(weight, mass.get(sentence, 0.0))
-        if start < headline:
-            evidence.headline = True
-
-    def add_pair(key: str, weight: float, sentence: int, start: int) -> None:
-        evidence.pairs[key] = evidence.pairs.get(key, 0) + 1
-        evidence.pair_weights[key] = max(weight, evidence.pair_weights.get(key, 0.0))
-        pair_mass[sentence] = max(weight, pair_mass.get(sentence, 0.0))
-        if start < headline:
+    def add(kind: str, key: str, weight: float, sentence: int, start: int) -> None:
+        counts, weights = found[kind]
+        counts[key] = counts.get(key, 0) + 1
+        weights[key] = max(weight, weights.get(key, 0.0))
+        masses[kind][sentence] = max(weight, masses[kind].get(sentence, 0.0))
+        if kind != "context" and start < headline:
             evidence.headline = True
 
     for match in matches:
@@ -375,29 +371,26 @@ def _theme_evidence(theme: Theme, matches: list[_Match], norm: str, text: str, s
             continue
         key = match.key or _original_slice(text, starts, match.start, match.end)
         if match.kind != CONTEXT:
-            add_issue(key, match.weight, sentence, match.start)
+            add("issue", key, match.weight, sentence, match.start)
             evidence.core = max(evidence.core, match.weight)
         elif sentence in vetoed_context:
             continue
         elif sentence in with_word:
-            add_pair(f"{key}+{_original_word(with_word[sentence], norm, text, starts)}",
-                     match.weight, sentence, match.start)
+            add("pair", f"{key}+{_original_word(with_word[sentence], norm, text, starts)}",
+                match.weight, sentence, match.start)
         else:
-            evidence.context[key] = evidence.context.get(key, 0) + 1
-            evidence.context_weights[key] = max(match.weight,
-                                                evidence.context_weights.get(key, 0.0))
-            context_mass[sentence] = max(match.weight, context_mass.get(sentence, 0.0))
+            add("context", key, match.weight, sentence, match.start)
     skipped = vetoed_all | (excluded if theme.rules else set())
     for rule in theme.rules:
         for sentence, key in _rule_hits(rule, norm, sentences, bounds,
                                         skipped if rule.weight < 1.0 else vetoed_all):
-            add_issue(key, rule.weight, sentence, sentences[sentence][0])
+            add("issue", key, rule.weight, sentence, sentences[sentence][0])
     if not evidence.issue and not evidence.pairs and not evidence.context:
         return None
-    evidence.sentence_mass = sum(mass.values())
-    evidence.pair_mass = sum(w for i, w in pair_mass.items() if i not in mass)
-    evidence.context_mass = sum(w for i, w in context_mass.items()
-                                if i not in mass and i not in pair_mass)
+    issue, pair, context = masses["issue"], masses["pair"], masses["context"]
+    evidence.sentence_mass = sum(issue.values())
+    evidence.pair_mass = sum(w for i, w in pair.items() if i not in issue)
+    evidence.context_mass = sum(w for i, w in context.items() if i not in issue and i not in pair)
     return evidence
 
 
