@@ -82,6 +82,12 @@ _SENTENCE_ENDING_RE = re.compile(
     r"よ|ね|わ|な|か|けど|から|ので|のに|て|で|が|を|に|は|へ|も|や|と|し)$"
 )
 _QUESTION_END = ("?", "?")
+# Wikipedia copied from a browser: a heading ends with its edit link, or the link follows it
+# on a line of its own (masked); its table of contents repeats the headings as numbered lines
+# (1, 2.1 …), and reference items read "1. ^ 出典…".
+_EDIT_LINK_RE = re.compile(r"[\[［](?:編集|ソースを編集|編集する)[\]］]$")
+_TOC_ENTRY_RE = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3})\s+(\S.{0,60})$")
+_REFERENCE_ITEM_RE = re.compile(r"^\d{1,3}\s*[.．]\s*\^")
 _BRACKETS = ("「」", "『』", "\uff08\uff09", "()", "【】", "[]", "［］", "〈〉", "《》", "“”")
 
 
@@ -114,9 +120,14 @@ def heading_shaped(line: str) -> bool:
 
 
 def explicit_heading(line: str) -> bool:
-    """True for a line with an explicit heading marker (Markdown, 【】, ■, 第N章, numbering)."""
+    """True for a line with an explicit heading marker (Markdown, 【】, ■, 第N章, numbering,
+    Wikipedia's edit link)."""
     s = line.strip()
     if not s or len(s) > 60:
+        return False
+    if _EDIT_LINK_RE.search(s) and len(s) > 4 and not _EDIT_LINK_RE.fullmatch(s):
+        return True
+    if _REFERENCE_ITEM_RE.match(s):
         return False
     if not _EXPLICIT_HEADING_RE.match(s):
         return False
@@ -342,9 +353,16 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
             masked.add(i)
             if _NEXT_PAGE_RE.match(s) and teaser_from is None:
                 teaser_from = i + 1
+    masked |= _table_of_contents(lines, first_body)
+    edit_links = {i for i, ln in enumerate(lines) if _EDIT_LINK_RE.fullmatch(ln.stripped)}
+    masked |= edit_links
     # Nothing after the teaser's text is a heading of this page.
     limit = teaser_from if teaser_from is not None else len(lines)
     headings = _find_headings(lines[:limit], first_body + 1, masked)
+    # A line followed by its own edit link is a heading.
+    linked = {max((j for j in range(i) if lines[j].stripped and j not in masked), default=-1)
+              for i in edit_links}
+    headings = sorted(set(headings) | {i for i in linked if i > first_body})
 
     starts = [(first_body, "lead")] + [(h, "body") for h in headings]
     if teaser_from is not None and any(
@@ -405,6 +423,29 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
         for j in sorted(masked) if j >= first_body
     ]
     return ArticleSegments(sections, boilerplate, sentences, citations)
+
+
+def _table_of_contents(lines: list[_Line], first_body: int) -> set[int]:
+    """Line indices of a table of contents: a 目次 line, and numbered lines (1, 2.1 …) whose
+    titles come back later as lines of their own (the headings they list)."""
+    texts = [ln.stripped for ln in lines]
+    later = {}
+    for i, text in enumerate(texts):
+        later.setdefault(_EDIT_LINK_RE.sub("", text).strip(), []).append(i)
+    toc: set[int] = set()
+    for i, text in enumerate(texts):
+        if i < first_body:
+            continue
+        match = _TOC_ENTRY_RE.match(text)
+        if match and any(j > i for j in later.get(match.group(1).strip(), [])):
+            toc.add(i)
+    if len(toc) < 3:
+        return set()
+    first = min(toc)
+    heading = max((j for j in range(first) if texts[j]), default=None)
+    if heading is not None and texts[heading] in ("目次", "目次[非表示]", "内容"):
+        toc.add(heading)
+    return toc
 
 
 def normalize_heading(line: str) -> str:

@@ -371,3 +371,43 @@ def test_lines_are_splitlines_pieces_with_their_offsets(text):
     for ln, piece in zip(lines, pieces, strict=True):
         assert ln.text == text[ln.start : ln.end] == piece.rstrip("\r\n")
         assert ln.stripped == ln.text.strip()
+
+
+WIKIPEDIA_PAGE = """日米地位協定
+出典: フリー百科事典『ウィキペディア（Wikipedia）』
+日米地位協定は、在日米軍の地位を定める協定である。
+
+目次
+1 概要
+2 主な内容
+2.1 刑事裁判権
+3 脚注
+
+概要[編集]
+協定は1960年に署名された。施設・区域の提供を定めている。
+
+主な内容
+[編集]
+協定は28条からなる。
+
+刑事裁判権[編集]
+公務中の事件は米側が第一次裁判権を持つ。
+
+脚注[編集]
+1. ^ 外務省「日米地位協定Q&A」
+2. ^ 防衛省「在日米軍」
+"""
+
+
+def test_wikipedia_headings_with_edit_links_and_no_table_of_contents():
+    parts = segment(pd.DataFrame({"article_id": ["w"], "text": [WIKIPEDIA_PAGE],
+                                  "published": [""]}))
+    sections = parts.sections
+    assert sections["heading"].tolist() == ["", "概要[編集]", "主な内容", "刑事裁判権[編集]",
+                                            "脚注[編集]"]
+    # the table of contents and the lone edit link are left out of the analysis
+    left_out = set(parts.boilerplate["text"])
+    assert {"目次", "1 概要", "2.1 刑事裁判権", "3 脚注", "[編集]"} <= left_out
+    assert "目次" not in "".join(sections["analysis_text"])
+    # reference items stay in the notes section
+    assert sections.iloc[-1]["text"].count("^") == 2
