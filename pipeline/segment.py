@@ -59,8 +59,8 @@ _BOILERPLATE_RE = re.compile(
 )
 # A "related articles/links" heading: it and the link lines under it are boilerplate.
 _RELATED_RE = re.compile(
-    r"^[■●◆◇□▼▶★◎【\[［]?\s*(?:関連記事|関連リンク|関連情報|関連ニュース|関連URL|関連サイト|"
-    r"おすすめ記事|人気記事|あわせて読みたい|合わせて読みたい|こちらもおすすめ)\s*[】\]］]?\s*$"
+    r"^[■●◆◇□▼▶★◎【\[［＜<]?\s*(?:関連記事|関連リンク|関連情報|関連ニュース|関連URL|関連サイト|"
+    r"おすすめ記事|人気記事|あわせて読みたい|合わせて読みたい|こちらもおすすめ)\s*[】\]］＞>]?\s*$"
 )
 _NEXT_PAGE_RE = re.compile(r"^(?:次のページ(?:を読む|へ)|続きを読む|次ページ)\s*[⇒→>＞»]*\s*$")
 _EXPLICIT_HEADING_RES = (
@@ -71,10 +71,20 @@ _EXPLICIT_HEADING_RES = (
     re.compile(r"^(?:\d{1,2}|[０-９]{1,2})\s*[.．)）]\s*\S"),
     re.compile(r"^[(（](?:\d{1,2}|[０-９]{1,2})[)）]\s*\S"),
     re.compile(r"^[①-⑳]\s*\S"),
+    # white papers and ministry summaries: 1　見出し, ア　見出し, (ア)見出し, ＜見出し＞
+    # (not a pager's "1 2 3")
+    re.compile(r"^(?:\d{1,2}|[０-９]{1,2}|[アイウエオカキクケコサシスセソ])[ \u3000]+"
+               r"(?![\d\s]+$)\S.{0,30}$"),
+    re.compile(r"^[(（][アイウエオカキクケコサシスセソ][)）]\s*\S"),
+    re.compile(r"^[＜<][^＞>]{2,30}[＞>]$"),
 )
 _EXPLICIT_HEADING_RE = re.compile("|".join(f"(?:{rx.pattern})" for rx in _EXPLICIT_HEADING_RES))
 # News datelines such as 【ワシントン共同】 or 【北京＝山田太郎】 open a paragraph; not headings.
-_DATELINE_RE = re.compile(r"^【[^】]*(?:共同|時事|ロイター|AFP|AP|発|支局|特派員|[=＝])[^】]*】")
+_DATELINE_RE = re.compile(
+    r"^(?:【[^】]*(?:共同|時事|ロイター|AFP|AP|発|支局|特派員|[=＝])[^】]*】"
+    r"|【[^】]{1,10}】\s*(?:\d{4}年|\d{1,2}月\d{1,2}日))")
+# Photo and figure captions are not headings.
+_CAPTION_RE = re.compile(r"^(?:写真|画像|図表?|表|イラスト|動画)\s*[:：（(]")
 _BULLET_START = (*tuple("✅💡•・-*+>※▪◦»"), "- ", "* ", "> ", "「", "『", "“", '"')
 _SENTENCE_FINAL = (*tuple("。.!!??…、,，:：;；"), "...", "・・・")
 _SENTENCE_ENDING_RE = re.compile(
@@ -110,7 +120,7 @@ def heading_shaped(line: str) -> bool:
         return False
     if s.startswith(_BULLET_START) or "http://" in s or "https://" in s:
         return False
-    if _DATELINE_RE.match(s):
+    if _DATELINE_RE.match(s) or _CAPTION_RE.match(s):
         return False
     if s.endswith(_SENTENCE_FINAL) or not _balanced(s):
         return False
@@ -131,7 +141,7 @@ def explicit_heading(line: str) -> bool:
         return False
     if not _EXPLICIT_HEADING_RE.match(s):
         return False
-    if _DATELINE_RE.match(s):
+    if _DATELINE_RE.match(s) or _CAPTION_RE.match(s):
         return False
     body = re.sub(r"^(?:#{1,6}|[■●◆◇□▼▶★◎]|第\S+?[章節部回]|\S{1,3}?[.．)）]|[①-⑳])\s*", "", s)
     return not body.endswith(("。", "...", "…")) and _balanced(s)
@@ -163,19 +173,49 @@ def _find_headings(lines: list[_Line], first_body: int, masked: set[int]) -> lis
         if prev_i is not None and _is_question(lines[prev_i].text) and prev_i == i - 1:
             continue  # the short answer under a question, not a heading
         if explicit_heading(line.text):
-            headings.append(i)
+            # a run of numbered lines with nothing between them is a list, not headings
+            if not _in_numbered_list(lines, content, pos):
+                headings.append(i)
             continue
         if not heading_shaped(line.text) or next_i is None:
             continue
         next_text = lines[next_i].stripped
-        if (next_i == i + 1 and _is_question(next_text)) or (
-            blank_layout
-            and (i == 0 or not lines[i - 1].stripped)
+        after_blank = i == 0 or not lines[i - 1].stripped
+        if (next_i == i + 1 and (_is_question(next_text) or (
+                after_blank and next_text.startswith(_INTERVIEW_QUESTION)))) or (
+            blank_layout and after_blank
             and i + 1 < len(lines) and not lines[i + 1].stripped
             and len(next_text) >= max(2 * len(line.stripped), 40)
         ):
             headings.append(i)
     return headings
+
+
+# An interviewer's question line: ――ロシアの侵攻は…
+_INTERVIEW_QUESTION = ("――", "——", "−−", "--")
+_NUMBER_RE = re.compile(r"^[(（]?(?:\d{1,2}|[０-９]{1,2}|[①-⑳])[)）.．]?")
+
+
+def _in_numbered_list(lines: list[_Line], content: list[int], pos: int) -> bool:
+    """Whether the numbered line at ``content[pos]`` is one of a run of adjacent lines
+    numbered alike ((1) (2) …) with no text between them."""
+    scheme = _numbering(lines[content[pos]].stripped)
+    if scheme is None:
+        return False
+    for other in (pos - 1, pos + 1):
+        if 0 <= other < len(content) and abs(content[other] - content[pos]) == 1 and (
+                _numbering(lines[content[other]].stripped) == scheme):
+            return True
+    return False
+
+
+def _numbering(line: str) -> str | None:
+    """The numbering scheme a line opens with (digits in brackets, digits and a dot, circled
+    digits), or None."""
+    match = _NUMBER_RE.match(line)
+    if not match or not match.group():
+        return None
+    return re.sub(r"[0-9０-９]+|[①-⑳]", "9", match.group())
 
 
 _URL_RE = re.compile(r"https?://[!-~]+")

@@ -411,3 +411,39 @@ def test_wikipedia_headings_with_edit_links_and_no_table_of_contents():
     assert "目次" not in "".join(sections["analysis_text"])
     # reference items stay in the notes section
     assert sections.iloc[-1]["text"].count("^") == 2
+
+
+def _headings(text: str) -> list[str]:
+    sections = segment(pd.DataFrame({"article_id": ["a"], "text": [text],
+                                     "published": [""]})).sections
+    return sections["heading"].tolist()[1:]
+
+
+def test_white_paper_numbering_and_empty_parents():
+    text = ("第III部　防衛の三つの柱\n\n第2章　日米同盟\n第4節　在日米軍\n"
+            "本文の導入である。ここには長い説明が続いている。\n\n"
+            "1　在日米軍の駐留\n(1)　駐留の意義\n抑止力として機能している。長い本文が続く。\n\n"
+            "ア　経緯\n1978年度から負担してきた。長い本文が続く。\n\n"
+            "(ア)内政\n内政の本文である。長い本文が続く。\n")
+    assert _headings(text) == ["第2章　日米同盟", "第4節　在日米軍", "1　在日米軍の駐留",
+                               "(1)　駐留の意義", "ア　経緯", "(ア)内政"]
+
+
+def test_numbered_list_items_and_pagers_are_not_headings():
+    text = ("新工場を建設する。\n\n■ 新工場の概要\n(1) 工場立地：米国ジョージア州\n"
+            "(2) 敷地面積：約46.5万平方メートル\n(3) 設備投資額：約1億5,000万米ドル\n\n"
+            "本文が続く。ここには長い説明がある。\n\n1 2 3\n")
+    assert _headings(text) == ["■ 新工場の概要"]
+
+
+def test_angle_bracket_subheadings_captions_and_datelines():
+    text = ("尖閣の接続水域に中国公船\n\n写真：尖閣諸島周辺を航行する中国海警局の船\n\n"
+            "【石垣】2024年5月1日発表\n\n＜日本漁船を執拗に追尾＞\n"
+            "海警局の船は日本の漁船に接近した。長い本文が続く。\n\n＜関連リンク＞\n・別の記事\n")
+    assert _headings(text) == ["＜日本漁船を執拗に追尾＞"]
+
+
+def test_interview_subheading_above_a_question():
+    text = ("防衛相インタビュー\n前文である。長い前文が続く。\n\n北朝鮮の新型ICBM\n"
+            "――北朝鮮はミサイルを発射した\n「深刻な脅威だ」\n")
+    assert _headings(text) == ["北朝鮮の新型ICBM"]
