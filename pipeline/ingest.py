@@ -54,6 +54,8 @@ DOCUMENT_SUFFIXES = {".pdf": "pdftotext", ".doc": "LibreOffice", ".docx": "Libre
                      ".ppt": "LibreOffice", ".pptx": "LibreOffice", ".odt": "LibreOffice",
                      ".xls": "LibreOffice (or save as .xlsx)"}
 STDIN = "-"
+# Files found in a folder under these names are a corpus's papers, not its articles.
+NOT_ARTICLES = ("LICENSE", "LICENCE", "README", "CHANGES", "CHANGELOG", "COPYING")
 ARTICLE_COLUMNS = [
     "article_id", "source", "title", "url", "published", "n_sections", "n_chars",
     "encoding", "sha256", "text",
@@ -375,6 +377,12 @@ def plan_articles(
     skipped: list[tuple[int, Skipped]] = []
     for item, size in _collect(inputs):
         order = len(entries) + len(skipped)
+        # size is known for the files a folder listed, not for the ones named; skipped even
+        # with --strict: they are not bad articles
+        if size is not None and item.stem.upper().startswith(NOT_ARTICLES):
+            skipped.append((order, Skipped(str(item), f"not an article ({item.name} in a "
+                                                      "folder; name the file to read it)")))
+            continue
         try:
             if item == STDIN:
                 entries.append({**read_stdin(), "order": order})

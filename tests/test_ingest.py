@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pipeline.errors import InputFileError, UsageError
@@ -300,3 +302,19 @@ def test_planned_files_carry_absolute_paths_for_workers_elsewhere(tmp_path, monk
     monkeypatch.chdir("/")  # a worker started in another folder
     articles, skipped, _ = read_articles(entries)
     assert skipped == [] and articles["source"].tolist() == ["a.txt"]
+
+
+def test_license_and_readme_files_in_a_folder_are_skipped_with_a_reason(tmp_path):
+    from pipeline.ingest import plan_articles
+
+    for name in ("a.txt", "LICENSE.txt", "README.md", "CHANGES.txt", "readme-ja.txt"):
+        (tmp_path / name).write_text("日米地位協定の改定。\n", encoding="utf-8")
+    for strict in (False, True):
+        entries, skipped = plan_articles([str(tmp_path)], strict=strict)
+        assert [e["article_id"] for e in entries] == ["a"]
+        assert sorted(Path(s.source).name for _o, s in skipped) == [
+            "CHANGES.txt", "LICENSE.txt", "README.md", "readme-ja.txt"]
+        assert all("not an article" in s.reason for _o, s in skipped)
+    # named on its own, it is read
+    entries, skipped = plan_articles([str(tmp_path / "README.md")])
+    assert [e["article_id"] for e in entries] == ["README"] and not skipped
