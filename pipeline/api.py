@@ -232,26 +232,25 @@ def _process_chunk(job: _ChunkJob) -> _Chunk:
     """Read, segment, tokenise and gather theme evidence for one chunk of articles (in a
     worker process or Dask task); with ``job.spool`` set, the STREAMED tables go to Parquet
     part files under it and only slim sections come back."""
-    index, entries, strict, spool = job.index, job.entries, job.strict, job.spool
-    cache, shards, exclude_kinds = job.cache, job.shards, job.exclude_kinds
+    spool = job.spool
     assert _CHUNK_STATE is not None
     tokenizer, taxonomy = _CHUNK_STATE
     seconds = {}
     started = time.perf_counter()
-    articles, skipped, warnings = read_articles(entries, strict)
+    articles, skipped, warnings = read_articles(job.entries, job.strict)
     seconds["ingest"] = time.perf_counter() - started
     started = time.perf_counter()
     segmented = segment(articles)
     seconds["segment"] = time.perf_counter() - started
     started = time.perf_counter()
-    tokens = tokenize(segmented.sections, tokenizer, cache=cache, shards=shards)
+    tokens = tokenize(segmented.sections, tokenizer, cache=job.cache, shards=job.shards)
     seconds["tokenize"] = time.perf_counter() - started
     started = time.perf_counter()
     counts = term_counts(tokens, segmented.sections)
     seconds["vectorize"] = time.perf_counter() - started
     started = time.perf_counter()
     lexical = lexical_evidence(segmented.sections, tokens, taxonomy,
-                               excluded_spans(segmented.sentences, exclude_kinds))
+                               excluded_spans(segmented.sentences, job.exclude_kinds))
     seconds["themes"] = time.perf_counter() - started
     started = time.perf_counter()
     stored: dict[str, pd.DataFrame | Path | None] = {
@@ -264,7 +263,7 @@ def _process_chunk(job: _ChunkJob) -> _Chunk:
         stored["sections"] = sections[OUTPUT_COLUMNS["sections"]]
         stored["section_analysis"] = sections[["analysis_text"]]
         # Empty parts are left out: their untyped columns would not match the others.
-        stored = {name: write_partitioned(table, spool / name, index) if len(table) else None
+        stored = {name: write_partitioned(table, spool / name, job.index) if len(table) else None
                   for name, table in stored.items()}
         sections = sections[SLIM_SECTION_COLUMNS]
     seconds["output"] = time.perf_counter() - started

@@ -201,31 +201,22 @@ def _sentence_of(sentences: list[tuple[int, int]], pos: int) -> int:
     return -1
 
 
-def _sentences_with(norm: str, sentences: list[tuple[int, int]], words,
-                    boundaries: set[int] | None = None) -> set[int]:
-    """Indices of the sentences holding any of ``words`` (on ``boundaries``, when given)."""
-    found: set[int] = set()
+def _sentences_with(norm: str, sentences: list[tuple[int, int]], words) -> set[int]:
+    """Indices of the sentences holding any of ``words`` (anywhere)."""
+    return set(_first_word_in(norm, sentences, words))
+
+
+def _first_word_in(norm: str, sentences: list[tuple[int, int]], words,
+                   boundaries: set[int] | None = None) -> dict[int, str]:
+    """Sentence index -> the first of ``words`` that it holds (on ``boundaries``, when
+    given)."""
+    found: dict[int, tuple[int, str]] = {}
     for word in words:
         if word not in norm:
             continue
         for start in _find_all(norm, word):
             if boundaries is not None and (start not in boundaries
                                            or start + len(word) not in boundaries):
-                continue
-            found.add(_sentence_of(sentences, start))
-    found.discard(-1)
-    return found
-
-
-def _first_word_in(norm: str, sentences: list[tuple[int, int]], words,
-                   boundaries: set[int]) -> dict[int, str]:
-    """Sentence index -> the first of ``words`` (on ``boundaries``) that it holds."""
-    found: dict[int, tuple[int, str]] = {}
-    for word in words:
-        if word not in norm:
-            continue
-        for start in _find_all(norm, word):
-            if start not in boundaries or start + len(word) not in boundaries:
                 continue
             index = _sentence_of(sentences, start)
             if index >= 0 and (index not in found or start < found[index][0]):
