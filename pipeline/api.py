@@ -17,11 +17,13 @@ from threadpoolctl import threadpool_limits
 
 from ._parallel import DaskExecutor, Executor, ProcessExecutor, chunk_ranges
 from ._version import __version__
+from .compare import comparison_tables, metadata_fields
 from .config import DEFAULT_STOPWORDS, Config
 from .errors import JTopicsError, UsageError
 from .ingest import (
     Skipped,
     entry_size,
+    meta_table,
     ordered_skips,
     plan_articles,
     read_articles,
@@ -43,6 +45,7 @@ STAGES = {
     "vectorize": "TF-IDF",
     "themes": "scoring themes",
     "topics": "fitting topics",
+    "compare": "comparing groups",
 }
 ProgressCallback = Callable[[str], None]
 
@@ -52,7 +55,8 @@ class Result:
     """Every table of a run as a pandas DataFrame, plus the run's manifest.
 
     ``articles`` holds no ``text`` column: the text was read in chunks and lives on in
-    ``sections.text`` (and ``boilerplate.text``); offsets are into the article text.
+    ``sections.text`` (and ``boilerplate.text``); offsets are into the article text. It has a
+    column per metadata field (``article_meta`` in wide form) after the written ones.
     The text-heavy tables of a corpus processed in more than one chunk (sections, sentences,
     boilerplate, tokens) stay in Parquet part files (``section_table`` … ``token_table`` are
     :class:`~pipeline.output.PartitionedTable` objects); :attr:`sections`, :attr:`sentences`,
@@ -61,6 +65,7 @@ class Result:
 
     config: Config
     articles: pd.DataFrame
+    article_meta: pd.DataFrame
     section_table: pd.DataFrame | PartitionedTable
     boilerplate_table: pd.DataFrame | PartitionedTable
     sentence_table: pd.DataFrame | PartitionedTable
@@ -75,6 +80,10 @@ class Result:
     section_themes: pd.DataFrame
     article_themes: pd.DataFrame
     themes: pd.DataFrame
+    theme_trends: pd.DataFrame
+    group_themes: pd.DataFrame
+    group_topics: pd.DataFrame
+    keyness: pd.DataFrame
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -83,7 +92,7 @@ class Result:
         # Counts only: a streamed table is not read for them.
         return (f"Result({len(self.articles):,} articles, {len(self.section_table):,} sections, "
                 f"{len(self.section_themes):,} section themes, {len(self.topic_summary)} topics; "
-                f"tables: {', '.join(OUTPUT_COLUMNS)})")
+                f"{len(OUTPUT_COLUMNS)} tables: .tables() or .articles, .sections …)")
 
     def _loaded(self, field_name: str) -> pd.DataFrame:
         table = getattr(self, field_name)
@@ -317,6 +326,7 @@ class _Merged:
     """The chunks' results as corpus tables (the text-heavy ones possibly as part files)."""
 
     articles: pd.DataFrame
+    meta: pd.DataFrame  # article_meta
     sections: pd.DataFrame
     citations: pd.DataFrame
     stored: dict[str, pd.DataFrame | PartitionedTable]  # the STREAMED tables
@@ -329,6 +339,11 @@ class _Merged:
 
 def _plan(config: Config) -> _Plan:
     taxonomy = load_themes(config.themes_path, config.themes_add)  # fail fast
+    theme_ids = [theme.id for theme in taxonomy]
+    for theme_id in config.keyness_themes:
+        if theme_id not in theme_ids:
+            raise UsageError(f"--keyness-theme {theme_id}: no such theme "
+                             f"(themes: {', '.join(theme_ids)})")
     stopwords = None
     if config.stopwords is not None:
         stopwords = load_wordlist(config.stopwords) | load_wordlist(DEFAULT_STOPWORDS)
@@ -336,7 +351,7 @@ def _plan(config: Config) -> _Plan:
     if config.terms is not None:
         terms += sorted(load_wordlist(config.terms))
     entries, skipped = plan_articles(config.input_paths, strict=config.strict,
-                                     columns=config.table_columns)
+                                     columns=config.table_columns, group_from=config.group_from)
     if not entries and not skipped:
         raise UsageError("no input files (.txt/.md in folders, or tables given by name)")
     sizes = [entry_size(entry) for entry in entries]
@@ -378,6 +393,18 @@ def _map_chunks(config: Config, plan: _Plan, executor: Executor) -> _Merged:
     sections = _concat([c.sections for c in chunks])
     counts = sections.groupby("article_id").size()
     articles["n_sections"] = articles["article_id"].map(counts).fillna(0).astype("int64")
+    meta = meta_table(articles)
+    articles = _with_meta_columns(articles.drop(columns="meta"), meta)
+    fields = metadata_fields(meta)
+    for field_name in config.by:
+        if field_name not in fields:
+            if spool is not None:
+                import shutil
+
+                shutil.rmtree(spool, ignore_errors=True)
+            hint = " (folders: add --group-from folder)" if field_name == "folder" else ""
+            raise UsageError(f"--by {field_name}: no article has this field{hint} "
+                             f"(fields: {', '.join(fields)})")
     if spool is not None:
         # One owner keeps the spool folder alive as long as any streamed table is.
         owner = PartitionedTable([], [], owned_folder=spool)
@@ -392,13 +419,26 @@ def _map_chunks(config: Config, plan: _Plan, executor: Executor) -> _Merged:
     else:
         stored = {name: _concat([c.stored[name] for c in chunks]) for name in STREAMED}
     return _Merged(
-        articles=articles, sections=sections, citations=_concat([c.citations for c in chunks]),
+        articles=articles, meta=meta, sections=sections,
+        citations=_concat([c.citations for c in chunks]),
         stored=stored, counts=[c.counts for c in chunks],
         evidence={k: v for c in chunks for k, v in c.lexical.items()}, skipped=skipped,
         warnings=plan.warnings + [w for c in chunks for w in c.warnings],
         seconds={stage: sum(c.seconds[stage] for c in chunks)
                  for stage in ("ingest", "segment", "tokenize", "vectorize", "themes",
                                "output")})
+
+
+def _with_meta_columns(articles: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """``articles`` with a column per metadata field (``""`` where an article has none); a
+    field named like a column of ``articles`` stays in ``article_meta`` only."""
+    if meta.empty:
+        return articles
+    wide = meta.drop_duplicates(["article_id", "key"]).pivot(
+        index="article_id", columns="key", values="value")
+    keys = [k for k in dict.fromkeys(meta["key"]) if k not in articles.columns]
+    wide = wide.reindex(index=articles["article_id"], columns=keys).fillna("")
+    return pd.concat([articles.reset_index(drop=True), wide.reset_index(drop=True)], axis=1)
 
 
 def run(config: Config | None = None, progress: ProgressCallback | None = None) -> Result:
@@ -430,14 +470,15 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
         with timer("segment"):
             merged = _map_chunks(config, plan, executor)
         with timer("vectorize"):
-            vectorized = vectorize_counts(merge_counts(merged.counts), merged.sections,
+            counts = merge_counts(merged.counts)
+            vectorized = vectorize_counts(counts, merged.sections,
                                           unit=config.unit, min_df=config.min_df,
                                           max_df=config.max_df)
             merged.counts = []
         fit_topics = partial(
             topic_tables, vectorized, merged.sections, n_topics=config.n_topics,
             random_state=config.seed, max_iter=config.max_iter, top_terms=config.top_terms,
-            executor=executor)
+            executor=executor, period=config.period)
         # One BLAS/OpenMP thread here too: the fits share the cores with the workers' fits
         # (more threads than cores make OpenMP spin), and a sum split over another number of
         # threads can end a solver one iteration apart.
@@ -452,6 +493,13 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
                 )
             with timer("topics"):
                 fitted = pending.result() if pending is not None else fit_topics()
+    with timer("compare"):
+        compared = comparison_tables(
+            merged.articles, merged.meta, merged.sections, section_themes,
+            fitted.section_topics, list(themes["theme_id"]), fitted.n_topics,
+            counts if config.by else None, by=config.by, period=config.period,
+            keyness_themes=config.keyness_themes, keyness_top=config.keyness_top)
+    del counts
     warnings = merged.warnings
     if isinstance(config.n_topics, int) and fitted.n_topics < config.n_topics:
         fit = vectorized.fit
@@ -465,12 +513,15 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
         seconds[stage] = seconds.get(stage, 0.0) + value
     stored = merged.stored
     return Result(
-        config=config, articles=merged.articles, section_table=stored["sections"],
+        config=config, articles=merged.articles, article_meta=merged.meta,
+        section_table=stored["sections"],
         boilerplate_table=stored["boilerplate"], sentence_table=stored["sentences"],
         citations=merged.citations, token_table=stored["tokens"],
         topics=fitted.topics, topic_summary=fitted.topic_summary,
         section_topics=fitted.section_topics, article_topics=fitted.article_topics,
         topic_trends=fitted.topic_trends, k_selection=fitted.k_selection,
         section_themes=section_themes, article_themes=article_themes, themes=themes,
-        skipped=merged.skipped, warnings=warnings, seconds=seconds,
+        theme_trends=compared.theme_trends, group_themes=compared.group_themes,
+        group_topics=compared.group_topics, keyness=compared.keyness, skipped=merged.skipped,
+        warnings=warnings, seconds=seconds,
     )

@@ -46,7 +46,7 @@ def main_callback(
 
 # Config fields named by another flag than --field-name.
 _FLAGS = {"n_topics": "--topics", "formats": "--format", "inputs": "INPUT",
-          "exclude_kinds": "--exclude-kinds"}
+          "exclude_kinds": "--exclude-kinds", "keyness_themes": "--keyness-theme"}
 
 
 def _fail(exc: JTopicsError) -> typer.Exit:
@@ -135,6 +135,28 @@ def run_command(
     exclude_kinds: Annotated[
         str, typer.Option(help="Sentence kinds left out of theme tagging, e.g. comment,citation.")
     ] = "",
+    group_from: Annotated[
+        str | None,
+        typer.Option(help="Make each file's folder a metadata field: 'folder' (a folder per "
+                          "outlet or category)."),
+    ] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(help="Compare groups by this field (repeatable): a metadata column "
+                          "(outlet…), folder (with --group-from folder) or published."),
+    ] = None,
+    period: Annotated[
+        str, typer.Option(help="Periods of the trends and of --by: day, week, month, quarter, "
+                               "year.")
+    ] = "month",
+    keyness_theme: Annotated[
+        list[str] | None,
+        typer.Option(help="Also find each group's distinctive words in the sections tagged "
+                          "with this theme (repeatable).")
+    ] = None,
+    keyness_top: Annotated[
+        int, typer.Option(help="Distinctive words kept per group.")
+    ] = 30,
     strict: Annotated[
         bool, typer.Option(help="Fail on the first unreadable input instead of skipping it.")
     ] = False,
@@ -159,7 +181,9 @@ def run_command(
             title_col=title_col,
             date_col=date_col, url_col=url_col, exclude_kinds=exclude_kinds, strict=strict,
             excel=excel, force=force, engine=engine, scheduler=scheduler,
-            chunk_chars=chunk_chars, skip_tables=skip_tables,
+            chunk_chars=chunk_chars, skip_tables=skip_tables, group_from=group_from,
+            by=tuple(by or ()), period=period, keyness_themes=tuple(keyness_theme or ()),
+            keyness_top=keyness_top,
         )
         started = time.perf_counter()
         show_progress = not quiet and stderr.is_terminal

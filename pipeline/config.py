@@ -16,7 +16,7 @@ from ._validation import (
     SubsetOf,
     validate_parameters,
 )
-from .tables import OUTPUT_COLUMNS, SENTENCE_KINDS
+from .tables import OUTPUT_COLUMNS, PERIODS, SENTENCE_KINDS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_THEMES = PACKAGE_DIR / "data" / "themes.toml"
@@ -114,6 +114,21 @@ class Config:
         Articles are processed in chunks of about this many characters (whole articles; the
         chunking depends only on the input). Each chunk's tokens go straight to a Parquet
         part file when the corpus has more than one chunk, so memory stays bounded.
+    group_from : {'folder'} or None
+        Add each text file's folder name to its metadata as ``folder`` (the Livedoor
+        categories, or a folder per outlet).
+    by : tuple of str
+        Fields to compare groups by: metadata keys (the extra columns of a table input,
+        ``folder``) or ``published`` (its periods). Each adds rows to ``group_themes``,
+        ``group_topics`` and ``keyness``.
+    period : {'day', 'week', 'month', 'quarter', 'year'}
+        Periods of the trends tables, of ``published`` groups and of the per-period rows of
+        the group tables.
+    keyness_themes : tuple of str
+        Themes whose tagged sections get keyness rows of their own ("how does each outlet
+        talk about sofa").
+    keyness_top : int
+        Distinctive terms kept per group in ``keyness``.
     """
 
     inputs: tuple[str, ...] = ()
@@ -146,6 +161,11 @@ class Config:
     scheduler: str | None = None
     chunk_chars: int = 300_000
     skip_tables: tuple[str, ...] = ()
+    group_from: str | None = None
+    by: tuple[str, ...] = ()
+    period: str = "month"
+    keyness_themes: tuple[str, ...] = ()
+    keyness_top: int = 30
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "inputs": [InstanceOf(tuple, "a tuple of paths")],
@@ -178,6 +198,11 @@ class Config:
         "scheduler": [InstanceOf(str, "a str"), NoneValue()],
         "chunk_chars": [Interval(Integral, 1, None)],
         "skip_tables": [SubsetOf(frozenset(OUTPUT_COLUMNS))],
+        "group_from": [Options(frozenset({"folder"})), NoneValue()],
+        "by": [InstanceOf(tuple, "a tuple of field names")],
+        "period": [Options(frozenset(PERIODS))],
+        "keyness_themes": [InstanceOf(tuple, "a tuple of theme ids")],
+        "keyness_top": [Interval(Integral, 1, 10_000)],
     }
 
     def __post_init__(self) -> None:
@@ -194,6 +219,12 @@ class Config:
             names = self.skip_tables.split(",") if isinstance(self.skip_tables, str) else (
                 self.skip_tables)
             object.__setattr__(self, "skip_tables", tuple(n.strip() for n in names if n.strip()))
+        for name in ("by", "keyness_themes"):
+            value = getattr(self, name)
+            if isinstance(value, (list, str)):
+                items = value.split(",") if isinstance(value, str) else value
+                object.__setattr__(self, name, tuple(dict.fromkeys(
+                    str(v).strip() for v in items if str(v).strip())))
         if isinstance(self.themes_add, (list, tuple, str, Path)):
             seq = [self.themes_add] if isinstance(self.themes_add, (str, Path)) else (
                 self.themes_add)

@@ -24,7 +24,15 @@ n_chars       int    length of the decoded text
 encoding      str    the encoding the file was decoded with
 sha256        str    of the article's bytes (of the text cell, UTF-8, for tables)
 text          str    the decoded text (kept in memory, not written)
+meta          dict   the article's metadata (kept in memory; written as ``article_meta``):
+                     every column of a table that is not the text, id, title, date or URL,
+                     and ``folder`` with ``group_from='folder'``; None when it has none
 ============  =====  ==============================================================
+
+Table columns are recognised by name (case-insensitively) unless named with a flag: the text
+(text, body, content, article, 本文, 記事, テキスト), the id (id, article_id, doc_id, 記事ID),
+the title (title, headline, タイトル, 見出し, 表題), the date (published, date, published_at,
+datetime, pubdate, 公開日, 日付, 掲載日) and the URL (url, link).
 """
 
 from __future__ import annotations
@@ -60,8 +68,17 @@ ARTICLE_COLUMNS = [
     "article_id", "source", "title", "url", "published", "n_sections", "n_chars",
     "encoding", "sha256", "text",
 ]
-# Column names taken as the text column of a table when --text-col is not given.
+# Column names recognised (case-insensitively) when the column's flag is not given.
 TEXT_COLUMN_NAMES = ("text", "body", "content", "article", "本文", "記事", "テキスト")
+RECOGNISED_COLUMNS = {
+    "id_col": ("id", "article_id", "doc_id", "記事id"),
+    "title_col": ("title", "headline", "タイトル", "見出し", "表題"),
+    "date_col": ("published", "date", "published_at", "datetime", "pubdate", "公開日", "日付",
+                 "掲載日"),
+    "url_col": ("url", "link"),
+}
+# The metadata field --group-from folder adds: the name of the folder holding the file.
+GROUP_FROM = ("folder",)
 _LEGACY_ENCODINGS = ["cp932", "euc_jp"]
 
 
@@ -255,18 +272,36 @@ def _cell(row: dict, column: str | None) -> str:
     return str(value)
 
 
+def _named(columns: list[str], names: tuple[str, ...]) -> str | None:
+    """The first of ``columns`` called one of ``names`` (case-insensitively), in names' order."""
+    for name in names:
+        for column in columns:
+            if column.strip().lower() == name:
+                return column
+    return None
+
+
 def _text_column(columns: list[str], given: str | None, source: str) -> str:
     if given is not None:
         if given not in columns:
             raise InputFileError(source, f"no column {given!r} (columns: {', '.join(columns)})")
         return given
-    for name in TEXT_COLUMN_NAMES:
-        for column in columns:
-            if column.lower() == name:
-                return column
-    raise InputFileError(
-        source, f"no text column found; name it with --text-col (columns: {', '.join(columns)})"
-    )
+    found = _named(columns, TEXT_COLUMN_NAMES)
+    if found is None:
+        raise InputFileError(
+            source, f"no text column found; name it with --text-col (columns: "
+                    f"{', '.join(columns)})")
+    return found
+
+
+def _meta_value(value: object) -> str | None:
+    """A metadata cell as text; None for a missing one."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value).strip()
+    return text or None
 
 
 def read_table(path: Path, cols: TableColumns) -> tuple[list[dict], list[Skipped]]:
@@ -331,39 +366,51 @@ def read_table(path: Path, cols: TableColumns) -> tuple[list[dict], list[Skipped
         if skipped:
             return [], skipped
         raise InputFileError(source, "empty table (no rows)")
-    columns = list(dict.fromkeys(k for _, rec in records for k in rec))
+    columns = [str(c) for c in dict.fromkeys(k for _, rec in records for k in rec)]
     text_col = _text_column(columns, cols.text_col, source)
-    for name in ("id_col", "title_col", "date_col", "url_col"):
+    used = {"text_col": text_col}
+    for name, names in RECOGNISED_COLUMNS.items():
         given = getattr(cols, name)
         if given is not None and given not in columns:
             raise InputFileError(source, f"no column {given!r} (columns: {', '.join(columns)})")
+        used[name] = given if given is not None else _named(
+            [c for c in columns if c != text_col], names)
+    # Every other column is the article's metadata (outlet, category, author…).
+    meta_columns = [c for c in columns if c not in used.values()]
 
     rows = []
     for index, (row_source, record) in enumerate(records, start=1):
         text = _cell(record, text_col)
-        article_id = _cell(record, cols.id_col).strip() or f"{path.stem}-{index}"
+        article_id = _cell(record, used["id_col"]).strip() or f"{path.stem}-{index}"
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         try:
-            rows.append(_article(
+            row = _article(
                 article_id, row_source, text, encoding, digest,
-                title=_cell(record, cols.title_col).strip(),
-                url=_cell(record, cols.url_col).strip(),
-                published=_to_date(record.get(cols.date_col)) if cols.date_col else "",
-            ))
+                title=_cell(record, used["title_col"]).strip(),
+                url=_cell(record, used["url_col"]).strip(),
+                published=_to_date(record.get(used["date_col"])) if used["date_col"] else "",
+            )
         except InputFileError as exc:
             skipped.append(Skipped(exc.path, exc.problem))
+            continue
+        meta = {c: v for c in meta_columns if (v := _meta_value(record.get(c))) is not None}
+        if meta:
+            row["meta"] = meta
+        rows.append(row)
     return rows, skipped
 
 
 def plan_articles(
     inputs: Iterable[str], strict: bool = False, columns: TableColumns | None = None,
+    group_from: str | None = None,
 ) -> tuple[list[dict[str, object]], list[tuple[int, Skipped]]]:
     """What to read, in input order, without reading text files yet.
 
     Text files become pending entries (``article_id``, ``source``, ``path``) that
     :func:`read_articles` reads later, possibly in another process; standard input and table
     rows are read here. Ids are made unique across all entries (``-2``, ``-3`` … in input
-    order), so they do not depend on which process reads which file.
+    order), so they do not depend on which process reads which file. With ``group_from``
+    ``'folder'``, each text file's metadata has ``folder``: the name of the folder holding it.
 
     Returns
     -------
@@ -401,6 +448,8 @@ def plan_articles(
                 # An absolute path: worker processes may run in another folder.
                 entry = {"article_id": item.stem, "source": str(item),
                          "path": item.absolute(), "order": order}
+                if group_from == "folder":
+                    entry["meta"] = {"folder": item.absolute().parent.name}
                 if size is not None:
                     entry["size"] = size
                 entries.append(entry)
@@ -431,7 +480,7 @@ def read_articles(
 
     Returns
     -------
-    articles : DataFrame of shape (n_articles, 10)
+    articles : DataFrame of shape (n_articles, 11)
     skipped : list of (int, Skipped)
         Files that could not be read, with their input position.
     warnings : list of str
@@ -451,16 +500,18 @@ def read_articles(
             skipped.append((int(entry["order"]), Skipped(exc.path, exc.problem)))
             continue
         row["article_id"] = entry["article_id"]
+        if "meta" in entry:
+            row["meta"] = entry["meta"]
         rows.append(row)
     warnings = [f"{row['source']}: {row['text'].count(chr(0))} NUL characters, read as spaces"
                 for row in rows if "\x00" in str(row["text"])]
-    articles = pd.DataFrame(rows, columns=ARTICLE_COLUMNS)
+    articles = pd.DataFrame(rows, columns=[*ARTICLE_COLUMNS, "meta"])
     return articles.astype({"n_sections": "int64", "n_chars": "int64"}), skipped, warnings
 
 
 def ingest(
     inputs: Iterable[str], strict: bool = False, columns: TableColumns | None = None,
-    warnings: list[str] | None = None,
+    warnings: list[str] | None = None, group_from: str | None = None,
 ) -> tuple[pd.DataFrame, list[Skipped]]:
     """Read every input into the ``articles`` table.
 
@@ -474,15 +525,17 @@ def ingest(
         Column names for tabular inputs.
     warnings : list of str or None
         Receives one line per renamed duplicate id or repaired input.
+    group_from : {'folder'} or None
+        Add each text file's folder name to its metadata as ``folder``.
 
     Returns
     -------
-    articles : DataFrame of shape (n_articles, 10)
+    articles : DataFrame of shape (n_articles, 11)
         See the module docstring for the columns.
     skipped : list of Skipped
         Inputs that were reported and skipped, with the reason.
     """
-    entries, skipped = plan_articles(inputs, strict, columns)
+    entries, skipped = plan_articles(inputs, strict, columns, group_from)
     articles, more_skipped, repairs = read_articles(entries, strict)
     if warnings is not None:
         warnings.extend(renamed_warnings(entries))
@@ -518,3 +571,17 @@ def _deduplicate_ids(rows: list[dict[str, object]]) -> list[tuple[str, str, str]
             seen.add(row["article_id"])
             renamed.append((str(row["source"]), base, str(row["article_id"])))
     return renamed
+
+
+META_COLUMNS = ["article_id", "key", "value"]
+
+
+def meta_table(articles: pd.DataFrame) -> pd.DataFrame:
+    """The ``article_meta`` table of ``articles.meta``: one row per (article, key), in article
+    then column order."""
+    if "meta" not in articles:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in META_COLUMNS})
+    rows = [(article_id, key, value)
+            for article_id, meta in zip(articles["article_id"], articles["meta"], strict=True)
+            if isinstance(meta, dict) for key, value in meta.items()]
+    return pd.DataFrame(rows, columns=META_COLUMNS, dtype=object)

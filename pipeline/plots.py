@@ -19,6 +19,7 @@ import matplotlib_fontja  # noqa: F401  (sets the Japanese font family on import
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 Tables = Mapping[str, pd.DataFrame]
 
@@ -140,6 +141,139 @@ def k_selection_curve(tables: Tables) -> Figure | None:
     return fig
 
 
+def _group_rows(tables: Tables, table: str, by: str | None) -> tuple[pd.DataFrame, str] | None:
+    """The all-dates rows of a group table for one field (the first one by default)."""
+    rows = tables.get(table)
+    if rows is None or rows.empty:
+        return None
+    by = by or str(rows["by"].iloc[0])
+    rows = rows[(rows["by"].astype(str) == by) & (rows["period"].astype(str) == "")]
+    return (rows, by) if len(rows) else None
+
+
+def group_theme_shares(tables: Tables, by: str | None = None, n_themes: int = 6,
+                       n_groups: int = 20) -> Figure | None:
+    """Each theme's share of each group's sections with its 95% interval: one panel per theme
+    (the ``n_themes`` most tagged), groups as rows (the ``n_groups`` largest). None without a
+    ``group_themes`` table for ``by``."""
+    found = _group_rows(tables, "group_themes", by)
+    if found is None:
+        return None
+    rows, by = found
+    rows = rows.astype({"share": float, "ci_low": float, "ci_high": float,
+                        "n_sections": int, "group_sections": int})
+    totals = rows.groupby("theme_id")["n_sections"].sum().sort_values(ascending=False,
+                                                                        kind="stable")
+    themes = [t for t in totals.index if totals[t] > 0][:n_themes] or list(totals.index[:1])
+    sizes = rows.drop_duplicates("group").set_index("group")["group_sections"]
+    groups = list(sizes.sort_values(ascending=False, kind="stable").index[:n_groups])
+    groups.sort()
+    labels = tables["themes"].set_index("theme_id")["label_ja"] if "themes" in tables else {}
+    cols = min(3, len(themes))
+    n_rows = -(-len(themes) // cols)
+    fig = PlotFigure(figsize=(3.6 * cols + 1.2, 0.8 + n_rows * (0.6 + 0.24 * len(groups))),
+                     layout="constrained")
+    axes = fig.subplots(n_rows, cols, squeeze=False, sharey=True)
+    for ax in axes.flat[len(themes):]:
+        ax.axis("off")
+    for ax, theme_id in zip(axes.flat, themes, strict=False):
+        view = rows[rows["theme_id"] == theme_id].set_index("group").reindex(groups)
+        y = np.arange(len(groups))
+        ax.barh(y, view["share"], color="#4c72b0", alpha=0.8)
+        ax.errorbar(view["share"], y, xerr=[view["share"] - view["ci_low"],
+                                            view["ci_high"] - view["share"]],
+                    fmt="none", ecolor="#222", capsize=2, linewidth=0.8)
+        ax.set_yticks(y, [_short(g, 20) for g in groups])
+        ax.invert_yaxis()
+        ax.set_title(str(labels.get(theme_id, theme_id)), fontsize=10)
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    fig.suptitle(f"{by} ごとのテーマの割合 (節の割合と95%区間, group_themes)")
+    return fig
+
+
+def group_period_heatmap(tables: Tables, themes: list[str] | None = None, by: str | None = None,
+                         n_themes: int = 3, n_groups: int = 20) -> Figure | None:
+    """Group x period heatmaps of theme shares of sections, one panel per theme (default: the
+    ``n_themes`` most tagged); None without per-period ``group_themes`` rows."""
+    rows = tables.get("group_themes")
+    if rows is None or rows.empty:
+        return None
+    by = by or str(rows["by"].iloc[0])
+    rows = rows[(rows["by"].astype(str) == by) & (rows["period"].astype(str) != "")]
+    if rows.empty:
+        return None
+    rows = rows.astype({"share": float, "n_sections": int, "group_sections": int})
+    if themes is None:
+        totals = rows.groupby("theme_id")["n_sections"].sum().sort_values(ascending=False,
+                                                                            kind="stable")
+        themes = [t for t in totals.index if totals[t] > 0][:n_themes] or list(totals.index[:1])
+    sizes = rows.drop_duplicates(["group", "period"]).groupby("group")["group_sections"].sum()
+    groups = sorted(sizes.sort_values(ascending=False, kind="stable").index[:n_groups])
+    periods = sorted(rows["period"].astype(str).unique())
+    labels = tables["themes"].set_index("theme_id")["label_ja"] if "themes" in tables else {}
+    fig = PlotFigure(figsize=(min(14, 3.0 + 0.22 * len(periods)),
+                              0.6 + len(themes) * (0.9 + 0.28 * len(groups))),
+                     layout="constrained")
+    axes = fig.subplots(len(themes), 1, squeeze=False)[:, 0]
+    step = max(1, len(periods) // 16)  # at most about 16 period labels
+    for ax, theme_id in zip(axes, themes, strict=True):
+        view = rows[rows["theme_id"] == theme_id]
+        grid = view.pivot_table(index="group", columns="period", values="share",
+                                aggfunc="first").reindex(index=groups, columns=periods)
+        image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="YlOrRd", vmin=0,
+                          interpolation="nearest")
+        ax.set_xticks(range(0, len(periods), step), periods[::step], rotation=60, ha="right")
+        ax.set_yticks(range(len(groups)), [_short(g, 20) for g in groups])
+        ax.set_title(str(labels.get(theme_id, theme_id)), fontsize=10)
+        fig.colorbar(image, ax=ax, shrink=0.9, label="share", format=PercentFormatter(1.0))
+    fig.suptitle(f"{by} x 期間のテーマの割合 (節の割合, 空白は記事なし, group_themes)")
+    return fig
+
+
+def distinctive_terms(tables: Tables, by: str | None = None, theme_id: str = "",
+                      n_terms: int = 10) -> pd.DataFrame:
+    """The top ``n_terms`` of ``keyness`` per group as one row each (group, terms)."""
+    rows = tables.get("keyness")
+    if rows is None or rows.empty:
+        return pd.DataFrame(columns=["group", "terms"])
+    by = by or str(rows["by"].iloc[0])
+    rows = rows[(rows["by"].astype(str) == by) & (rows["theme_id"].astype(str) == theme_id)]
+    rows = rows.astype({"rank": int}).sort_values(["group", "rank"])
+    top = rows[rows["rank"] <= n_terms].groupby("group", sort=True)["term"].agg("、".join)
+    return pd.DataFrame({"group": top.index, "terms": top.to_numpy()})
+
+
+def keyness_bars(tables: Tables, by: str | None = None, theme_id: str = "",
+                 n_terms: int = 8, n_groups: int = 12) -> Figure | None:
+    """The most distinctive terms of each group (z of the log-odds ratio) as small bar charts;
+    None without ``keyness`` rows."""
+    rows = tables.get("keyness")
+    if rows is None or rows.empty:
+        return None
+    by = by or str(rows["by"].iloc[0])
+    rows = rows[(rows["by"].astype(str) == by) & (rows["theme_id"].astype(str) == theme_id)]
+    if rows.empty:
+        return None
+    rows = rows.astype({"rank": int, "z": float})
+    groups = sorted(rows["group"].astype(str).unique())[:n_groups]
+    cols = min(3, len(groups))
+    n_rows = -(-len(groups) // cols)
+    fig = PlotFigure(figsize=(3.8 * cols, 0.6 + n_rows * (0.5 + 0.26 * n_terms)),
+                     layout="constrained")
+    axes = fig.subplots(n_rows, cols, squeeze=False)
+    for ax in axes.flat[len(groups):]:
+        ax.axis("off")
+    for ax, group in zip(axes.flat, groups, strict=False):
+        view = rows[rows["group"].astype(str) == group].sort_values("rank").head(n_terms)
+        ax.barh(range(len(view)), view["z"], color="#55a868")
+        ax.set_yticks(range(len(view)), [_short(t, 16) for t in view["term"]])
+        ax.invert_yaxis()
+        ax.set_title(_short(group, 24), fontsize=10)
+    about = f" ({theme_id} の節)" if theme_id else ""
+    fig.suptitle(f"{by} ごとの特徴語{about} (対数オッズ比の z, keyness)")
+    return fig
+
+
 def section_evidence_html(tables: Tables, section_id: str) -> str:
     """The section's text as HTML with every evidence term of its themes highlighted."""
     sections = tables["sections"].set_index("section_id")
@@ -188,4 +322,7 @@ ALL_PLOTS = {
     "top_terms": top_terms,
     "theme_share_over_time": theme_share_over_time,
     "k_selection_curve": k_selection_curve,
+    "group_theme_shares": group_theme_shares,
+    "group_period_heatmap": group_period_heatmap,
+    "keyness_bars": keyness_bars,
 }

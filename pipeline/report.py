@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ._version import __version__
-from .plots import ALL_PLOTS, Tables, section_evidence_html, to_png
+from .plots import ALL_PLOTS, Tables, distinctive_terms, section_evidence_html, to_png
 
 _STYLE = """
 body { font-family: "jtopics-ja", "Noto Sans JP", "Hiragino Sans", "Yu Gothic", sans-serif;
@@ -52,6 +52,14 @@ def build_report(tables: Tables, title: str = "jtopics report") -> str:
         data = base64.b64encode(to_png(fig)).decode("ascii")
         parts.append(f"<h2>{html.escape(name)}</h2><img alt='{html.escape(name)}' "
                      f"src='data:image/png;base64,{data}'>")
+    keyness = tables.get("keyness")
+    if keyness is not None and not keyness.empty:
+        parts.append("<h2>Distinctive words by group</h2>")
+        pairs = keyness[["by", "theme_id"]].astype(str).drop_duplicates()
+        for by, theme_id in zip(pairs["by"], pairs["theme_id"], strict=True):
+            about = f" in the sections tagged {theme_id}" if theme_id else ""
+            parts.append(f"<h3>by {html.escape(by)}{html.escape(about)}</h3>" + _table(
+                distinctive_terms(tables, by, theme_id)))
     parts.append("<h2>Topics</h2>" + _table(tables["topic_summary"]))
     parts.append("<h2>Articles</h2>" + _table(
         tables["articles"], ["article_id", "title", "published", "n_sections"]))

@@ -42,6 +42,10 @@ TABLES: dict[str, Table] = {t.name: t for t in (
            ("article_id", STR), ("source", STR, "file, or file:row of a table"), ("title", STR),
            ("url", STR), ("published", STR, "YYYY-MM-DD or empty"), ("n_sections", INT),
            ("n_chars", INT), ("encoding", STR), ("sha256", STR)),
+    _table("article_meta", "pipeline.ingest",
+           "one row per (article, metadata field): the columns of a table input that are not "
+           "its text, id, title, date or URL, and `folder` with `--group-from folder`",
+           ("article_id", STR), ("key", STR), ("value", STR)),
     _table("sections", "pipeline.segment", "one row per section of an article",
            ("section_id", STR, "`{article_id}#{ordinal}`"), ("article_id", STR),
            ("ordinal", INT, "0 = lead"), ("kind", STR, "lead/body/teaser"), ("heading", STR),
@@ -76,9 +80,11 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     _table("article_topics", "pipeline.topics", "one row per (article, topic), zeros omitted",
            ("article_id", STR), ("topic_id", INT),
            ("weight", FLOAT, "an article's weights sum to 1")),
-    _table("topic_trends", "pipeline.topics", "one row per (topic, month)",
-           ("topic_id", INT), ("period", STR, "YYYY-MM of `published`"),
-           ("weight", FLOAT, "mean section weight in the month")),
+    _table("topic_trends", "pipeline.topics", "one row per (topic, period)",
+           ("topic_id", INT),
+           ("period", STR, "of `published`: YYYY-MM, or by `--period` YYYY-MM-DD, YYYY-Www, "
+                           "YYYY-Qn, YYYY"),
+           ("weight", FLOAT, "mean section weight in the period")),
     _table("k_selection", "pipeline.topics", "one row per candidate k (with `--topics auto`)",
            ("k", INT), ("coherence", FLOAT), ("stability", FLOAT), ("reconstruction_error", FLOAT),
            ("score", FLOAT), ("chosen", BOOL)),
@@ -92,6 +98,36 @@ TABLES: dict[str, Table] = {t.name: t for t in (
            ("article_id", STR), ("theme_id", STR),
            ("score", FLOAT, "length-weighted mean over sections"),
            ("share", FLOAT, "length share of the tagged sections"), ("n_sections", INT)),
+    _table("theme_trends", "pipeline.compare", "one row per (theme, dated period)",
+           ("theme_id", STR), ("period", STR, "as in `topic_trends`"),
+           ("n_sections", INT, "sections tagged"),
+           ("period_sections", INT, "sections in the period"),
+           ("share", FLOAT, "n_sections / period_sections")),
+    _table("group_themes", "pipeline.compare",
+           "one row per (`--by` field, group, period, theme); period empty = all dates",
+           ("by", STR, "the field"), ("group", STR, "its value"), ("period", STR),
+           ("theme_id", STR), ("n_articles", INT, "articles with a tagged section"),
+           ("n_sections", INT, "sections tagged"), ("group_articles", INT),
+           ("group_sections", INT),
+           ("share", FLOAT, "n_sections / group_sections"),
+           ("ci_low", FLOAT, "95% interval, articles as clusters (pipeline/compare.py)"),
+           ("ci_high", FLOAT)),
+    _table("group_topics", "pipeline.compare",
+           "one row per (`--by` field, group, period, topic); period empty = all dates",
+           ("by", STR), ("group", STR), ("period", STR), ("topic_id", INT),
+           ("n_articles", INT, "articles with weight on the topic"),
+           ("n_sections", INT, "sections with weight on the topic"), ("group_articles", INT),
+           ("group_sections", INT, "sections with topic weights"),
+           ("share", FLOAT, "mean section weight (sums to 1 over topics)"),
+           ("ci_low", FLOAT), ("ci_high", FLOAT)),
+    _table("keyness", "pipeline.compare",
+           "one row per distinctive term of a group against the rest (top `--keyness-top`)",
+           ("by", STR), ("group", STR),
+           ("theme_id", STR, "empty: all sections; else the sections tagged with it"),
+           ("rank", INT), ("term", STR), ("count", INT, "in the group"),
+           ("expected", FLOAT, "at the corpus rate"),
+           ("log_odds_ratio", FLOAT, "informative Dirichlet prior (Monroe et al. 2008)"),
+           ("z", FLOAT)),
     _table("themes", "pipeline.themes", "one row per theme of the taxonomy",
            ("theme_id", STR), ("label_ja", STR), ("label_en", STR),
            ("n_sections", INT, "sections tagged")),
@@ -105,6 +141,9 @@ OUTPUT_COLUMNS: dict[str, list[str]] = {
 # Values of ``sentences.kind`` (pipeline.segment assigns them; --exclude-kinds names them).
 SENTENCE_KINDS = ("heading", "question", "answer", "body", "bullet", "quote", "source_summary",
                   "citation", "comment", "date")
+
+# Values of --period (pipeline.textutil.period_label makes them).
+PERIODS = ("day", "week", "month", "quarter", "year")
 
 
 def markdown() -> str:

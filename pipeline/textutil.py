@@ -8,6 +8,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from .tables import PERIODS
+
 _PUBLISHED_RE = re.compile(
     r"(?:公開日|更新日|投稿日|掲載日|配信日|published|date)\s*[:：]?\s*"
     r"(\d{4})\s*[/\-.年]\s*(\d{1,2})\s*[/\-.月]\s*(\d{1,2})",
@@ -264,6 +266,40 @@ def _iso(year: str, month: str, day: str) -> str:
     if not (1 <= m <= 12 and 1 <= d <= 31):
         return ""
     return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def period_label(date: str, period: str = "month") -> str:
+    """The ``period`` (one of :data:`PERIODS`) an ISO date ``YYYY-MM-DD`` falls in:
+    ``2025-07-15``, ``2025-W29`` (ISO week), ``2025-07``, ``2025-Q3`` or ``2025``; ``""`` for
+    an empty or malformed date."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", date or "")
+    if match is None:
+        return ""
+    year, month, day = (int(g) for g in match.groups())
+    if period == "day":
+        return date
+    if period == "month":
+        return date[:7]
+    if period == "quarter":
+        return f"{year}-Q{(month - 1) // 3 + 1}"
+    if period == "year":
+        return str(year)
+    if period == "week":
+        import datetime
+
+        try:
+            iso = datetime.date(year, month, day).isocalendar()
+        except ValueError:
+            return ""
+        return f"{iso[0]}-W{iso[1]:02d}"
+    raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
+
+
+def section_periods(sections, period: str = "month"):
+    """``sections.published`` as periods (a Series indexed by section_id; ``""`` undated)."""
+    published = sections.set_index("section_id")["published"].astype(str)
+    labels = {date: period_label(date, period) for date in published.unique()}
+    return published.map(labels)
 
 
 def split_sentences(line: str) -> list[tuple[int, int]]:

@@ -15,8 +15,9 @@ omitted, and so are sections without any modelled term. ``article_topics`` is th
 article. With ``--unit article`` the model is fitted on articles and sections are projected on
 it (and the other way round).
 
-``topic_trends``: topic_id, period (``YYYY-MM`` of the sections' ``published``), weight (mean
-section weight in that month; sums to 1 over topics); empty without dates.
+``topic_trends``: topic_id, period (of the sections' ``published``: ``YYYY-MM`` by default, see
+:func:`pipeline.textutil.period_label`), weight (mean section weight in that period; sums to 1
+over topics); empty without dates.
 
 ``k_selection`` (with ``--topics auto``): k, coherence, stability, reconstruction_error,
 score, chosen. For each k in the range (default 2 to min(30, documents / 2)) NMF is fitted on
@@ -47,6 +48,7 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from ._parallel import Executor
+from .textutil import section_periods
 
 TOPIC_COLUMNS = ["topic_id", "rank", "term", "weight"]
 SUMMARY_COLUMNS = ["topic_id", "label", "share", "coherence", "stability"]
@@ -427,10 +429,11 @@ def _weights_table(ids, W: np.ndarray, id_column: str) -> pd.DataFrame:
                          "weight": shares[rows, topic_ids]})
 
 
-def _trends(section_topics: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:
-    month = sections.set_index("section_id")["published"].astype(str).str[:7]
-    dated = section_topics.assign(period=section_topics["section_id"].map(month))
-    dated = dated[dated["period"].str.match(r"^\d{4}-\d{2}$", na=False)]
+def _trends(section_topics: pd.DataFrame, sections: pd.DataFrame,
+            period: str = "month") -> pd.DataFrame:
+    labels = section_periods(sections, period)
+    dated = section_topics.assign(period=section_topics["section_id"].map(labels))
+    dated = dated[dated["period"].fillna("") != ""]
     if dated.empty:
         return pd.DataFrame(columns=TREND_COLUMNS)
     n_sections = dated.groupby("period")["section_id"].nunique()
@@ -454,7 +457,7 @@ def topic_tables(
     vectorized, sections: pd.DataFrame | None = None, *, n_topics: int | str | None = None,
     random_state: int = 0, max_iter: int = 500, top_terms: int = 10,
     k_values: list[int] | None = None, restarts: int = RESTARTS, loss: str = "frobenius",
-    executor: Executor | None = None,
+    executor: Executor | None = None, period: str = "month",
 ) -> TopicTables:
     """Fit NMF (choosing k with ``n_topics="auto"``) and build every topic table.
 
@@ -472,6 +475,8 @@ def topic_tables(
     executor : Executor or None
         Runs the NMF fits (the model, its stability restarts, the k search); None runs them
         one after another here. The tables do not depend on it.
+    period : {'day', 'week', 'month', 'quarter', 'year'}
+        The periods of ``topic_trends``.
 
     Returns
     -------
@@ -530,7 +535,7 @@ def topic_tables(
                                     weights_of(vectorized.sections), "section_id")
     article_topics = _weights_table(vectorized.articles.doc_ids,
                                     weights_of(vectorized.articles), "article_id")
-    trends = _trends(section_topics, sections) if sections is not None else pd.DataFrame(
+    trends = _trends(section_topics, sections, period) if sections is not None else pd.DataFrame(
         columns=TREND_COLUMNS)
     restarted = [m for m, _ in fitted]
     stability = _agreement(top, restarted) if restarted else np.ones(len(H))

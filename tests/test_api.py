@@ -12,6 +12,7 @@ from pipeline.api import OUTPUT_COLUMNS
 EXPECTED_COLUMNS = {
     "articles": ["article_id", "source", "title", "url", "published", "n_sections", "n_chars",
                  "encoding", "sha256"],
+    "article_meta": ["article_id", "key", "value"],
     "sections": ["section_id", "article_id", "ordinal", "kind", "heading", "line_start",
                  "line_end", "char_start", "char_end", "published", "text"],
     "boilerplate": ["article_id", "line", "text"],
@@ -27,6 +28,13 @@ EXPECTED_COLUMNS = {
     "k_selection": ["k", "coherence", "stability", "reconstruction_error", "score", "chosen"],
     "section_themes": ["section_id", "theme_id", "score", "evidence", "method"],
     "article_themes": ["article_id", "theme_id", "score", "share", "n_sections"],
+    "theme_trends": ["theme_id", "period", "n_sections", "period_sections", "share"],
+    "group_themes": ["by", "group", "period", "theme_id", "n_articles", "n_sections",
+                     "group_articles", "group_sections", "share", "ci_low", "ci_high"],
+    "group_topics": ["by", "group", "period", "topic_id", "n_articles", "n_sections",
+                     "group_articles", "group_sections", "share", "ci_low", "ci_high"],
+    "keyness": ["by", "group", "theme_id", "rank", "term", "count", "expected",
+                "log_odds_ratio", "z"],
     "themes": ["theme_id", "label_ja", "label_en", "n_sections"],
 }
 
@@ -221,4 +229,5 @@ def test_every_table_has_the_declared_types(seeds_result):
 def test_result_has_a_short_readable_repr(seeds_result):
     text = repr(seeds_result)
     assert text.startswith("Result(5 articles, 24 sections, ")
-    assert "topics; tables: articles, sections," in text and len(text) < 300
+    assert text.endswith(f"topics; {len(OUTPUT_COLUMNS)} tables: .tables() or .articles, "
+                         ".sections …)") and len(text) < 200

@@ -25,7 +25,8 @@ def test_notebook_runs_headless(path):
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if "image/png" in o.get("data", {})]
-    assert len(images) >= 4  # heatmap, top terms, k selection, trends
+    # heatmap, top terms, k selection, trends, shares by group, distinctive words
+    assert len(images) >= 6
 
 
 def test_notebook_uses_the_library_only():

@@ -87,10 +87,14 @@ def test_process_pool_runs_in_other_processes():
 def test_process_pool_is_reused_until_new_initializer_arguments():
     with ProcessExecutor(2) as executor:
         first = executor.map(_add_offset, list(range(8)), initializer=_remember, initargs=(5,))
-        # No initializer: the same workers, still prepared with 5.
+        pool = executor._pool
+        # No initializer: the same pool (not every worker need have run a job of the first
+        # map, so compare pools, not process ids), still prepared with 5.
         reused = executor.map(_add_offset, list(range(8)))
+        assert executor._pool is pool
         again = executor.map(_add_offset, [1, 2], initializer=_remember, initargs=(50,))
-    assert {pid for _x, pid in reused} <= {pid for _x, pid in first}
+        assert executor._pool is not pool
+    assert {pid for _x, pid in first} - {os.getpid()}
     assert [r[0] for r in reused] == [x + 5 for x in range(8)]
     assert [r[0] for r in again] == [51, 52]
     assert executor._pool is None

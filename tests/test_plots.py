@@ -10,10 +10,25 @@ from pipeline.plots import ALL_PLOTS, load_tables, section_evidence_html, to_png
 
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory, seeds_dir):
+    import shutil
+
     from pipeline import Config, run
 
-    result = run(Config(inputs=(str(seeds_dir),), n_topics="auto", cache=None))
+    # The seeds in two folders, compared by folder: every plot has something to draw.
+    corpus = tmp_path_factory.mktemp("outlets")
+    for i, path in enumerate(sorted(seeds_dir.glob("*.txt"))):
+        folder = corpus / ("朝日" if i % 2 else "読売")
+        folder.mkdir(exist_ok=True)
+        shutil.copy(path, folder / path.name)
+    result = run(Config(inputs=(str(corpus),), n_topics="auto", cache=None,
+                        group_from="folder", by=("folder",)))
     return result.tables()
+
+
+@pytest.mark.parametrize("name", ["group_theme_shares", "group_period_heatmap",
+                                  "keyness_bars"])
+def test_group_plots_are_none_without_group_tables(seeds_result, name):
+    assert ALL_PLOTS[name](seeds_result.tables()) is None
 
 
 @pytest.mark.parametrize("name", sorted(ALL_PLOTS))

@@ -67,3 +67,21 @@ def test_report_opens_in_headless_chromium(out_dir, tmp_path):
     image = mpimg.imread(shot)
     assert image.shape[:2] == (1800, 1280)
     assert image.std() > 0.05  # the page drew text and plots, not a blank
+
+
+def test_report_shows_group_comparisons(tmp_path, seeds_dir):
+    from pipeline import Config, run
+
+    corpus = tmp_path / "outlets"
+    for i, path in enumerate(sorted(seeds_dir.glob("*.txt"))):
+        (corpus / ("朝日" if i % 2 else "読売")).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, corpus / ("朝日" if i % 2 else "読売") / path.name)
+    out = tmp_path / "o"
+    run(Config(inputs=(str(corpus),), cache=None, out=out, group_from="folder",
+               by=("folder",), keyness_themes=("tariffs",))).write()
+    page = build_report(load_tables(out))
+    # The four plots of a plain run, then shares by group, group x month, distinctive words.
+    assert page.count("data:image/png;base64,") == 3 + 3
+    assert "<h2>Distinctive words by group</h2>" in page
+    assert "<h3>by folder in the sections tagged tariffs</h3>" in page
+    assert "<td>朝日</td>" in page and "<td>読売</td>" in page
