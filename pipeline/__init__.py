@@ -11,5 +11,6 @@ from ._version import __version__
 from .api import Result, run
 from .config import Config
 from .errors import JTopicsError
+from .model import Model, load_model
 
-__all__ = ["Config", "JTopicsError", "Result", "__version__", "run"]
+__all__ = ["Config", "JTopicsError", "Model", "Result", "__version__", "load_model", "run"]

@@ -93,7 +93,8 @@ def planted_coverage(draws: int, n_articles: int, mean_sections: float, rho: flo
         low, high = wilson(themes["share"].to_numpy(), themes["group_sections"].to_numpy())
         hits["themes_naive"] += int(((low <= expected) & (expected <= high)).sum())
         cells["themes"] += len(themes)
-        topics = group_topics(planted.sections, planted.section_topics, len(TOPIC_SHARES),
+        topics = group_topics(planted.sections, planted.section_topics,
+                              list(range(len(TOPIC_SHARES))),
                               planted.article_ids, [planted.grouping], periods)
         expected = np.asarray(TOPIC_SHARES)[topics["topic_id"].to_numpy()]
         hits["topics"] += int(((topics["ci_low"] <= expected)

@@ -32,10 +32,23 @@ from .ingest import (
 from .output import PartitionedTable, write_partitioned
 from .segment import segment
 from .tables import OUTPUT_COLUMNS
-from .themes import Taxonomy, excluded_spans, lexical_evidence, load_themes, theme_tables
+from .themes import (
+    Taxonomy,
+    excluded_spans,
+    fit_learned,
+    lexical_evidence,
+    load_themes,
+    theme_tables,
+)
 from .tokenize import TOKEN_COLUMNS, Tokenizer, dictionary_version, load_wordlist, tokenize
-from .topics import topic_tables
-from .vectorize import DocumentTermMatrix, merge_counts, term_counts, vectorize_counts
+from .topics import model_tables, topic_tables
+from .vectorize import (
+    DocumentTermMatrix,
+    apply_weights,
+    merge_counts,
+    term_counts,
+    vectorize_counts,
+)
 
 # The steps of a run as ``progress`` reports them, in the order they start, with what each
 # does (the per-article step segments, tokenizes, counts terms and finds theme evidence).
@@ -77,6 +90,7 @@ class Result:
     article_topics: pd.DataFrame
     topic_trends: pd.DataFrame
     k_selection: pd.DataFrame
+    topic_lineage: pd.DataFrame
     section_themes: pd.DataFrame
     article_themes: pd.DataFrame
     themes: pd.DataFrame
@@ -87,6 +101,8 @@ class Result:
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    # What the run fitted (or the model it applied): model.save(folder) keeps it.
+    model: Any = None
 
     def __repr__(self) -> str:
         # Counts only: a streamed table is not read for them.
@@ -312,6 +328,7 @@ class _Plan:
     """What a run reads and how it splits the work: the outcome of the ingest step."""
 
     taxonomy: Taxonomy
+    taxonomy_sources: list[str]  # the taxonomy's TOML texts, for a saved model
     stopwords: frozenset[str] | None
     terms: tuple[str, ...]  # kept as one token: the taxonomy's and the user's
     entries: list[dict[str, object]]
@@ -337,8 +354,13 @@ class _Merged:
     seconds: dict[str, float]  # summed over chunks, per stage
 
 
-def _plan(config: Config) -> _Plan:
-    taxonomy = load_themes(config.themes_path, config.themes_add)  # fail fast
+def _plan(config: Config, model=None) -> _Plan:
+    if model is not None:
+        taxonomy, sources = model.taxonomy, list(model.taxonomy_sources)
+    else:
+        taxonomy = load_themes(config.themes_path, config.themes_add)  # fail fast
+        sources = [Path(p).read_text(encoding="utf-8-sig")
+                   for p in (config.themes_path, *config.themes_add)]
     theme_ids = [theme.id for theme in taxonomy]
     for theme_id in config.keyness_themes:
         if theme_id not in theme_ids:
@@ -350,6 +372,8 @@ def _plan(config: Config) -> _Plan:
     terms = [t.display for theme in taxonomy for t in theme.terms]
     if config.terms is not None:
         terms += sorted(load_wordlist(config.terms))
+    if model is not None:
+        stopwords, terms = model.stopwords, list(model.terms)
     entries, skipped = plan_articles(config.input_paths, strict=config.strict,
                                      columns=config.table_columns, group_from=config.group_from)
     if not entries and not skipped:
@@ -361,16 +385,17 @@ def _plan(config: Config) -> _Plan:
     n_chunks = max(1, -(-n_chars // config.chunk_chars), 4 * workers if workers > 1 else 1)
     ranges = chunk_ranges(len(entries), n_chunks, weights=sizes,
                           taper=2 * workers if workers > 1 else 0) if entries else []
-    return _Plan(taxonomy, stopwords, tuple(terms), entries, skipped,
+    return _Plan(taxonomy, sources, stopwords, tuple(terms), entries, skipped,
                  renamed_warnings(entries), ranges, workers)
 
 
-def _map_chunks(config: Config, plan: _Plan, executor: Executor) -> _Merged:
+def _map_chunks(config: Config, plan: _Plan, executor: Executor,
+                exclude_kinds: tuple[str, ...]) -> _Merged:
     """The per-article stages, chunk by chunk on ``executor``, merged into corpus tables."""
     stream = len(plan.ranges) > 1 or config.engine == "dask"
     spool = _spool_folder(config) if stream else None
     jobs = [_ChunkJob(index, plan.entries[lo:hi], config.strict, spool, config.cache,
-                      len(plan.ranges) == 1, config.exclude_kinds)
+                      len(plan.ranges) == 1, exclude_kinds)
             for index, (lo, hi) in enumerate(plan.ranges)]
     plan.entries = []  # the jobs hold them now
     try:
@@ -441,7 +466,8 @@ def _with_meta_columns(articles: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFra
     return pd.concat([articles.reset_index(drop=True), wide.reset_index(drop=True)], axis=1)
 
 
-def run(config: Config | None = None, progress: ProgressCallback | None = None) -> Result:
+def run(config: Config | None = None, progress: ProgressCallback | None = None, *,
+        model: Any = None, refit: bool = False) -> Result:
     """Run every stage on ``config.inputs`` and return the tables (nothing is written).
 
     Three steps: plan what to read and how to chunk it; map the per-article stages over the
@@ -456,6 +482,13 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
         None runs the defaults on the bundled seeds.
     progress : callable or None
         Called with each step's name (a key of ``STAGES``) as it starts.
+    model : pipeline.model.Model or None
+        Apply this saved model instead of fitting (``Model.apply`` calls this): its tokenizer,
+        taxonomy, vocabulary, topics and theme settings replace the config's.
+    refit : bool
+        With ``model``: refit on the inputs (``jtopics update``) with the model's tokenizer,
+        taxonomy and settings, and give the refitted topics the ids of the model's topics
+        they continue (``topic_lineage``).
 
     Returns
     -------
@@ -463,22 +496,34 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
     """
     config = config or Config()
     timer = _StageTimer(progress)
+    settings = _settings(config) if model is None else model.settings
+    previous, model = (model, None) if refit else (None, model)
+    n_topics = config.n_topics
+    if previous is not None and n_topics is None:
+        n_topics = previous.topic_model.n_topics_
     with timer("ingest"):
-        plan = _plan(config)
+        plan = _plan(config, model or previous)
     # Kept open after the per-article stages for the topic fits.
     with _executor(config, plan.workers) as executor:
         with timer("segment"):
-            merged = _map_chunks(config, plan, executor)
+            merged = _map_chunks(config, plan, executor, settings.exclude_kinds)
         with timer("vectorize"):
             counts = merge_counts(merged.counts)
-            vectorized = vectorize_counts(counts, merged.sections,
-                                          unit=config.unit, min_df=config.min_df,
-                                          max_df=config.max_df)
+            if model is None:
+                vectorized = vectorize_counts(counts, merged.sections, unit=settings.unit,
+                                              min_df=config.min_df, max_df=config.max_df)
+            else:
+                vectorized = apply_weights(counts, merged.sections, model.weights,
+                                           settings.unit)
             merged.counts = []
-        fit_topics = partial(
-            topic_tables, vectorized, merged.sections, n_topics=config.n_topics,
-            random_state=config.seed, max_iter=config.max_iter, top_terms=config.top_terms,
-            executor=executor, period=config.period)
+        if model is None:
+            fit_topics = partial(
+                topic_tables, vectorized, merged.sections, n_topics=n_topics,
+                random_state=settings.seed, max_iter=settings.max_iter,
+                top_terms=settings.top_terms, executor=executor, period=config.period)
+        else:
+            fit_topics = partial(_applied_topics, model, vectorized, merged.sections,
+                                 config.period)
         # One BLAS/OpenMP thread here too: the fits share the cores with the workers' fits
         # (more threads than cores make OpenMP spin), and a sum split over another number of
         # threads can end a solver one iteration apart.
@@ -487,16 +532,25 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
             # "topics" then times only the wait for them.
             pending = background.submit(fit_topics) if executor.n_workers > 1 else None
             with timer("themes"):
+                learned = model.learned if model is not None else None
+                if model is None and vectorized.sections.n_documents:
+                    learned = fit_learned(merged.sections["section_id"], merged.evidence,
+                                          plan.taxonomy, vectorized.sections)
                 section_themes, article_themes, themes = theme_tables(
-                    merged.sections, merged.evidence, plan.taxonomy, min_score=config.min_score,
-                    dtm=vectorized.sections, random_state=config.seed,
+                    merged.sections, merged.evidence, plan.taxonomy,
+                    min_score=settings.min_score, dtm=vectorized.sections,
+                    random_state=config.seed, model=learned,
                 )
             with timer("topics"):
                 fitted = pending.result() if pending is not None else fit_topics()
+                lineage = _empty_lineage()
+                if previous is not None and fitted.model is not None:
+                    fitted, lineage = _continue_topics(previous, fitted, vectorized)
     with timer("compare"):
         compared = comparison_tables(
             merged.articles, merged.meta, merged.sections, section_themes,
-            fitted.section_topics, list(themes["theme_id"]), fitted.n_topics,
+            fitted.section_topics, list(themes["theme_id"]),
+            fitted.topic_summary["topic_id"].astype(int).tolist(),
             counts if config.by else None, by=config.by, period=config.period,
             keyness_themes=config.keyness_themes, keyness_top=config.keyness_top)
     del counts
@@ -521,7 +575,78 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None) 
         section_topics=fitted.section_topics, article_topics=fitted.article_topics,
         topic_trends=fitted.topic_trends, k_selection=fitted.k_selection,
         section_themes=section_themes, article_themes=article_themes, themes=themes,
-        theme_trends=compared.theme_trends, group_themes=compared.group_themes,
+        topic_lineage=lineage, theme_trends=compared.theme_trends,
+        group_themes=compared.group_themes,
         group_topics=compared.group_topics, keyness=compared.keyness, skipped=merged.skipped,
         warnings=warnings, seconds=seconds,
+        model=model if model is not None else _fitted_model(
+            settings, plan, vectorized, fitted, learned),
     )
+
+
+def _empty_lineage() -> pd.DataFrame:
+    from .topics import LINEAGE_COLUMNS
+
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c.endswith("_id") else (
+        "float64" if c == "similarity" else object)) for c in LINEAGE_COLUMNS})
+
+
+def _continue_topics(previous, fitted, vectorized):
+    """Refitted topic tables with the ids of the previous model's topics they continue."""
+    from .topics import match_topics, relabel, topic_similarity
+
+    similarity = topic_similarity(previous.topic_model.components_, previous.weights.terms,
+                                  fitted.model.components_, vectorized.weights.terms)
+    new_ids, lineage = match_topics(similarity, list(previous.topic_ids))
+    status = dict(zip(lineage["new_topic_id"], lineage["status"], strict=True))
+    status.pop(-1, None)
+    return relabel(fitted, new_ids, status), lineage
+
+
+def _settings(config: Config):
+    from .model import Settings
+
+    return Settings(unit=config.unit, min_score=config.min_score,
+                    exclude_kinds=config.exclude_kinds, top_terms=config.top_terms,
+                    seed=config.seed, max_iter=config.max_iter)
+
+
+def _applied_topics(model, vectorized, sections: pd.DataFrame, period: str):
+    """The topic tables of new documents on a saved model's topics."""
+    import numpy as np
+
+    fitted = {int(t["topic_id"]): t for t in model.topics}
+    coherence = np.array([fitted.get(i, {}).get("coherence", np.nan) for i in model.topic_ids],
+                         dtype=np.float64)
+    stability = np.array([fitted.get(i, {}).get("stability", np.nan) for i in model.topic_ids],
+                         dtype=np.float64)
+    from .topics import relabel
+
+    fitted = {int(t["topic_id"]): t for t in model.topics}
+    tables = model_tables(model.topic_model, vectorized, sections,
+                          top_terms=model.settings.top_terms, period=period,
+                          coherence=coherence, stability=stability)
+    status = {i: str(fitted.get(i, {}).get("status", "")) for i in model.topic_ids}
+    return relabel(tables, list(model.topic_ids), status)
+
+
+def _fitted_model(settings, plan: _Plan, vectorized, fitted, learned):
+    """The run's :class:`~pipeline.model.Model` (None when nothing could be fitted)."""
+    from .model import Model
+    from .tokenize.tokenizer import load_wordlist as read_words
+
+    if vectorized.weights is None or fitted.model is None:
+        return None
+    stopwords = plan.stopwords if plan.stopwords is not None else read_words(DEFAULT_STOPWORDS)
+    topics = [{"topic_id": int(row.topic_id), "label": str(row.label),
+               "coherence": float(row.coherence), "stability": float(row.stability),
+               "status": str(row.status)}
+              for row in fitted.topic_summary.itertuples()]
+    # The components are in fit order; the summary may be relabelled (update): row j of
+    # the components is the topic whose tables came from column j.
+    topic_ids = fitted.topic_ids if fitted.topic_ids is not None else list(
+        range(fitted.model.n_topics_))
+    return Model(settings=settings, stopwords=frozenset(stopwords), terms=plan.terms,
+                 taxonomy_sources=plan.taxonomy_sources, weights=vectorized.weights,
+                 topic_model=fitted.model, learned=learned, topics=topics, topic_ids=topic_ids,
+                 versions={**_versions(), "jtopics": __version__})

@@ -16,7 +16,7 @@ from ._validation import ParameterError
 from ._version import __version__
 from .api import STAGES, Result, run
 from .config import Config
-from .errors import JTopicsError
+from .errors import JTopicsError, UsageError
 from .themes import load_themes
 
 app = typer.Typer(
@@ -166,6 +166,10 @@ def run_command(
     force: Annotated[
         bool, typer.Option(help="Replace OUT outright, removing files this run does not write.")
     ] = False,
+    save_model: Annotated[
+        Path | None,
+        typer.Option(help="Also save the fitted model in this folder (for jtopics apply).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
     debug: Annotated[bool, typer.Option(help="Show the traceback of an unexpected error.")] = False,
 ) -> None:
@@ -185,6 +189,21 @@ def run_command(
             by=tuple(by or ()), period=period, keyness_themes=tuple(keyness_theme or ()),
             keyness_top=keyness_top,
         )
+    except JTopicsError as exc:
+        raise _fail(exc) from None
+    _execute(config, quiet, debug, save_model=save_model)
+
+
+def _execute(config: Config, quiet: bool, debug: bool, model_dir: Path | None = None,
+             save_model: Path | None = None, refit: bool = False) -> None:
+    """Run (or, with ``model_dir``, apply a saved model, or refit it with ``refit``), write
+    the tables, report."""
+    from .model import check_model_target, load_model
+
+    try:
+        model = load_model(model_dir) if model_dir is not None else None
+        if save_model is not None:
+            check_model_target(save_model)
         started = time.perf_counter()
         show_progress = not quiet and stderr.is_terminal
         if show_progress:
@@ -193,12 +212,16 @@ def run_command(
                     step = list(STAGES).index(stage) + 1
                     status.update(f"[{step}/{len(STAGES)}] {STAGES[stage]}…")
 
-                result = run(config, progress=progress)
+                result = run(config, progress=progress, model=model, refit=refit)
                 status.update("writing tables…")
                 result.write()
         else:
-            result = run(config)
+            result = run(config, model=model, refit=refit)
             result.write()
+        if save_model is not None:
+            if result.model is None:
+                raise JTopicsError("--save-model: nothing was fitted (no modelled term)")
+            result.model.save(save_model)
     except JTopicsError as exc:
         raise _fail(exc) from None
     except Exception as exc:
@@ -214,6 +237,110 @@ def run_command(
         stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if not quiet:
         _print_summary(result, time.perf_counter() - started)
+        if save_model is not None:
+            stdout.print(f"saved the model in {save_model}")
+
+
+@app.command("apply")
+def apply_command(
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="New articles: files, folders, tables or - for stdin."),
+    ] = None,
+    model: Annotated[
+        Path, typer.Option(help="Model folder saved by run --save-model.")
+    ] = Path("data/model"),
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/out"),
+    format: Annotated[
+        str, typer.Option(help="Table file format: csv, parquet or both.")
+    ] = "csv",
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: all cores for large inputs).")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="Where the per-article stages run.")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    chunk_chars: Annotated[int, typer.Option(help="Characters per chunk of articles.")] = 300_000,
+    skip_tables: Annotated[
+        str, typer.Option(help="Comma-separated tables not to write.")
+    ] = "",
+    cache: Annotated[Path, typer.Option(help="Token cache folder.")] = Path("data/cache"),
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the cache.")] = False,
+    id_col: Annotated[str | None, typer.Option(help="Id column of tabular inputs.")] = None,
+    text_col: Annotated[str | None, typer.Option(help="Text column of tabular inputs.")] = None,
+    title_col: Annotated[str | None, typer.Option(help="Title column of tabular inputs.")] = None,
+    date_col: Annotated[str | None, typer.Option(help="Date column of tabular inputs.")] = None,
+    url_col: Annotated[str | None, typer.Option(help="URL column of tabular inputs.")] = None,
+    group_from: Annotated[
+        str | None, typer.Option(help="Make each file's folder a metadata field: 'folder'.")
+    ] = None,
+    by: Annotated[
+        list[str] | None, typer.Option(help="Compare groups by this field (repeatable).")
+    ] = None,
+    period: Annotated[str, typer.Option(help="Periods of the trends and of --by.")] = "month",
+    strict: Annotated[
+        bool, typer.Option(help="Fail on the first unreadable input instead of skipping it.")
+    ] = False,
+    excel: Annotated[bool, typer.Option(help="CSV with a UTF-8 BOM, plus tables.xlsx.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace OUT outright.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show the traceback of an unexpected error.")] = False,
+) -> None:
+    """Tag new articles and assign them topics with a saved model (nothing is refitted); write
+    the same tables as run into OUT."""
+    try:
+        if not inputs:
+            raise UsageError("apply: give the new articles (files, folders or tables)")
+        config = Config(
+            inputs=tuple(str(p) for p in inputs), out=out, formats=format, workers=workers,
+            engine=engine, scheduler=scheduler, chunk_chars=chunk_chars,
+            skip_tables=skip_tables, cache=None if no_cache else cache, id_col=id_col,
+            text_col=text_col, title_col=title_col, date_col=date_col, url_col=url_col,
+            group_from=group_from, by=tuple(by or ()), period=period, strict=strict,
+            excel=excel, force=force,
+        )
+    except JTopicsError as exc:
+        raise _fail(exc) from None
+    _execute(config, quiet, debug, model_dir=model)
+
+
+@app.command("update")
+def update_command(
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="The whole corpus to refit on: the old articles and the new ones."),
+    ] = None,
+    model: Annotated[Path, typer.Option(help="The model to update.")] = Path("data/model"),
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/out"),
+    save_model: Annotated[
+        Path | None, typer.Option(help="Save the updated model in this folder.")
+    ] = None,
+    topics: Annotated[
+        str | None, typer.Option(help="Number of topics (default: the model's).")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    cache: Annotated[Path, typer.Option(help="Token cache folder.")] = Path("data/cache"),
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the cache.")] = False,
+    id_col: Annotated[str | None, typer.Option(help="Id column of tabular inputs.")] = None,
+    text_col: Annotated[str | None, typer.Option(help="Text column of tabular inputs.")] = None,
+    format: Annotated[str, typer.Option(help="Table file format: csv, parquet or both.")] = "csv",
+    skip_tables: Annotated[str, typer.Option(help="Comma-separated tables not to write.")] = "",
+    force: Annotated[bool, typer.Option(help="Replace OUT outright.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show the traceback of an unexpected error.")] = False,
+) -> None:
+    """Refit a saved model on the old and new articles together, keeping the ids of the
+    topics that continue (topic_lineage says which continue, which are new, which are gone)."""
+    try:
+        if not inputs:
+            raise UsageError("update: give the corpus to refit on (old and new articles)")
+        config = Config(
+            inputs=tuple(str(p) for p in inputs), out=out, n_topics=_topics_value(topics),
+            workers=workers, cache=None if no_cache else cache, id_col=id_col,
+            text_col=text_col, formats=format, skip_tables=skip_tables, force=force,
+        )
+    except JTopicsError as exc:
+        raise _fail(exc) from None
+    _execute(config, quiet, debug, model_dir=model, save_model=save_model, refit=True)
 
 
 def _topics_value(raw: str | None) -> int | str | None:

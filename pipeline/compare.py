@@ -312,18 +312,21 @@ def group_themes(sections: pd.DataFrame, section_themes: pd.DataFrame, theme_ids
                         "theme_id", "group_themes", binary=True)
 
 
-def group_topics(sections: pd.DataFrame, section_topics: pd.DataFrame, n_topics: int,
+def group_topics(sections: pd.DataFrame, section_topics: pd.DataFrame, topic_ids: Sequence[int],
                  article_ids: np.ndarray, groupings_: list[Grouping],
                  periods: np.ndarray) -> pd.DataFrame:
     """The ``group_topics`` table: each topic's mean weight over each group's sections that
-    have topic weights (arguments as :func:`group_themes`)."""
-    weights = section_topics.assign(code=section_topics["topic_id"].astype(np.int64))
+    have topic weights (arguments as :func:`group_themes`; ``topic_ids`` the model's)."""
+    topic_ids = [int(t) for t in topic_ids]
+    n_topics = len(topic_ids)
+    codes = pd.Index(topic_ids).get_indexer(section_topics["topic_id"].astype(np.int64))
+    weights = section_topics.assign(code=codes)[codes >= 0]
     outcomes, sizes = _per_article(sections, article_ids, weights, "code", "weight", n_topics)
-    counted = section_topics.assign(weight=1.0, code=section_topics["topic_id"].astype(np.int64))
+    counted = weights.assign(weight=1.0)
     with_topic, _ = _per_article(sections, article_ids, counted, "code", "weight", n_topics)
     # n_articles and n_sections count where a topic has any weight.
     table = _share_table(groupings_, periods, outcomes, with_topic, sizes,
-                         list(range(n_topics)), "topic_id", "group_topics", binary=False)
+                         topic_ids, "topic_id", "group_topics", binary=False)
     return table.astype({"topic_id": "int64"})
 
 
@@ -456,7 +459,7 @@ class ComparisonTables:
 def comparison_tables(
     articles: pd.DataFrame, meta: pd.DataFrame, sections: pd.DataFrame,
     section_themes: pd.DataFrame, section_topics: pd.DataFrame, theme_ids: Sequence[str],
-    n_topics: int, counts: DocumentTermMatrix | None, by: Sequence[str] = (),
+    topic_ids: Sequence[int], counts: DocumentTermMatrix | None, by: Sequence[str] = (),
     period: str = "month", keyness_themes: Sequence[str] = (), keyness_top: int = 30,
 ) -> ComparisonTables:
     """Every table of this stage (the group tables empty without ``by``).
@@ -471,8 +474,8 @@ def comparison_tables(
         The tables of those names (sections: section_id, article_id, published).
     theme_ids : sequence of str
         The taxonomy's theme ids.
-    n_topics : int
-        Topics of the model.
+    topic_ids : sequence of int
+        The model's topic ids.
     counts : DocumentTermMatrix or None
         Raw section term counts for ``keyness`` (None: no keyness).
     by : sequence of str
@@ -498,7 +501,7 @@ def comparison_tables(
         lambda d: period_label(d, period)).to_numpy(dtype=object)
     return ComparisonTables(
         group_themes(sections, section_themes, theme_ids, article_ids, found, periods),
-        group_topics(sections, section_topics, n_topics, article_ids, found, periods),
+        group_topics(sections, section_topics, topic_ids, article_ids, found, periods),
         keyness(counts, sections, article_ids, found, section_themes, keyness_themes,
                 keyness_top) if counts is not None else _empty("keyness"),
         trends,

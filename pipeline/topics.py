@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator
 from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
@@ -51,7 +52,7 @@ from ._parallel import Executor
 from .textutil import section_periods
 
 TOPIC_COLUMNS = ["topic_id", "rank", "term", "weight"]
-SUMMARY_COLUMNS = ["topic_id", "label", "share", "coherence", "stability"]
+SUMMARY_COLUMNS = ["topic_id", "label", "share", "coherence", "stability", "status"]
 SECTION_TOPIC_COLUMNS = ["section_id", "topic_id", "weight"]
 ARTICLE_TOPIC_COLUMNS = ["article_id", "topic_id", "weight"]
 TREND_COLUMNS = ["topic_id", "period", "weight"]
@@ -77,7 +78,42 @@ def fitted_n_topics(n_topics: int | None, shape: tuple[int, int]) -> int:
     return max(1, min(wanted, n_docs, n_terms))
 
 
-class _BaseNMF:
+def project(X, components: np.ndarray) -> np.ndarray:
+    """Document-topic weights of documents on fixed topics: for each row ``x`` of ``X``, the
+    exact non-negative least-squares solution ``argmin_{w >= 0} ||x - w H||^2``.
+
+    Each row is solved on its own (an active-set NNLS on the k x k Gram system), so a
+    document's weights do not depend on the other documents it is projected with: a saved
+    model gives an article the weights it had in the run that fitted it.
+
+    Parameters
+    ----------
+    X : sparse matrix of shape (n_documents, n_terms)
+    components : ndarray of shape (n_topics, n_terms)
+
+    Returns
+    -------
+    W : ndarray of shape (n_documents, n_topics)
+    """
+    from scipy.optimize import nnls
+
+    H = np.asarray(components, dtype=np.float64)
+    k = H.shape[0]
+    if X.shape[0] == 0 or k == 0:
+        return np.zeros((X.shape[0], k))
+    # ||x - wH||^2 = ||R w - b||^2 + const with H H^T = R^T R (R = L^(1/2) Q^T from the
+    # eigendecomposition, robust to nearly collinear topics) and b = L^(-1/2) Q^T H x.
+    eigenvalues, vectors = np.linalg.eigh(H @ H.T)
+    eigenvalues = np.maximum(eigenvalues, eigenvalues.max() * 1e-12)
+    R = np.sqrt(eigenvalues)[:, None] * vectors.T
+    B = np.asarray(sp.csr_matrix(X, dtype=np.float64) @ H.T) @ (vectors / np.sqrt(eigenvalues))
+    W = np.empty((X.shape[0], k))
+    for i, b in enumerate(B):
+        W[i] = nnls(R, b)[0]
+    return W
+
+
+class _BaseNMF(BaseEstimator):
     """Shared fitting logic: run scikit-learn's NMF, record convergence, normalise topics."""
 
     random_state: int
@@ -131,7 +167,9 @@ class _BaseNMF:
         return W_fit.astype(np.float64)
 
     def transform(self, X) -> np.ndarray:
-        """Document-topic weights of new documents.
+        """Document-topic weights of documents on the fitted topics (:func:`project` on
+        ``components_``; it needs nothing else of the fit, so a loaded model transforms the
+        same way).
 
         Parameters
         ----------
@@ -141,13 +179,14 @@ class _BaseNMF:
         -------
         W : ndarray of shape (n_documents, n_topics_)
         """
-        return self._nmf.transform(_fit_matrix(X)).astype(np.float64)
+        return project(X, self.components_)
 
 
 def _fit_matrix(X):
     """``X`` as the solvers take it: CSR of ``FIT_DTYPE`` (dense input stays dense)."""
     if sp.issparse(X):
-        return sp.csr_matrix(X, dtype=FIT_DTYPE)
+        # A copy of the index arrays too: the solvers may sort them in place.
+        return sp.csr_matrix(X, dtype=FIT_DTYPE, copy=True)
     return np.asarray(X, dtype=FIT_DTYPE)
 
 
@@ -451,6 +490,8 @@ class TopicTables:
     topic_trends: pd.DataFrame
     k_selection: pd.DataFrame
     n_topics: int
+    model: TopicModel | None = None  # the fitted model (None for an empty corpus)
+    topic_ids: list[int] | None = None  # the id of each row of its components (None: j)
 
 
 def topic_tables(
@@ -508,40 +549,154 @@ def topic_tables(
                               max_iter, restarts)
     # The tables of the model are built while the restarts may still be running.
     fitted = executor.imap(_fit_job, jobs)
-    model, W = next(fitted)
-    H = model.components_
-    top = top_term_indices(H, TOP_N)
+    model, _fit_weights = next(fitted)
+    top = top_term_indices(model.components_, TOP_N)
     binary = (fit.matrix > 0).astype(np.float64).tocsr()
     coherence = npmi_coherence(binary, top)
+    tables = model_tables(model, vectorized, sections, top_terms=top_terms, period=period,
+                          coherence=coherence, stability=np.ones(len(top)))
+    restarted = [m for m, _ in fitted]
+    if restarted:
+        tables.topic_summary["stability"] = np.round(_agreement(top, restarted), DECIMALS)
+    tables.k_selection = k_selection
+    return tables
 
+
+def model_tables(model: TopicModel, vectorized, sections: pd.DataFrame | None = None, *,
+                 top_terms: int = 10, period: str = "month",
+                 coherence: np.ndarray | None = None,
+                 stability: np.ndarray | None = None) -> TopicTables:
+    """Every topic table of documents projected on a fitted model (the one just fitted, or a
+    saved one applied to new articles).
+
+    Parameters
+    ----------
+    model : TopicModel
+        Fitted (``components_`` over ``vectorized``'s vocabulary).
+    vectorized : Vectorized
+    sections : DataFrame or None
+        The ``sections`` table, for ``topic_trends``.
+    coherence, stability : ndarray of shape (n_topics,) or None
+        Measured on the fitted corpus (None: NaN).
+    """
+    H = model.components_
+    terms = vectorized.sections.terms if len(vectorized.sections.terms) else vectorized.fit.terms
     topic_rows = []
     for topic_id, row in enumerate(H):
-        order = np.lexsort((fit.terms, -row))[:top_terms]
+        order = np.lexsort((terms, -row))[:top_terms]
         for rank, j in enumerate(order, start=1):
             if row[j] > 0:
-                topic_rows.append((topic_id, rank, fit.terms[j], round(float(row[j]), DECIMALS)))
+                topic_rows.append((topic_id, rank, terms[j], round(float(row[j]), DECIMALS)))
     topics = pd.DataFrame(topic_rows, columns=TOPIC_COLUMNS)
-    totals = W.sum(axis=0)
-    share = totals / totals.sum() if totals.sum() > 0 else np.zeros_like(totals)
     labels = ["・".join(topics.loc[topics["topic_id"] == k_, "term"].head(3))
               for k_ in range(len(H))]
-
-    def weights_of(dtm):
-        if dtm is fit:
-            return W
-        return model.transform(dtm.matrix) if dtm.n_documents else np.zeros((0, len(H)))
-
-    section_topics = _weights_table(vectorized.sections.doc_ids,
-                                    weights_of(vectorized.sections), "section_id")
-    article_topics = _weights_table(vectorized.articles.doc_ids,
-                                    weights_of(vectorized.articles), "article_id")
+    # Every document's weights are its projection on the topics (the fit's own W is one
+    # solution of a joint problem; the projection is what a saved model gives it again).
+    section_weights = model.transform(vectorized.sections.matrix)
+    article_weights = model.transform(vectorized.articles.matrix)
+    section_topics = _weights_table(vectorized.sections.doc_ids, section_weights, "section_id")
+    article_topics = _weights_table(vectorized.articles.doc_ids, article_weights, "article_id")
+    totals = (section_weights if vectorized.unit == "section" else article_weights).sum(axis=0)
+    share = totals / totals.sum() if totals.sum() > 0 else np.zeros_like(totals)
     trends = _trends(section_topics, sections, period) if sections is not None else pd.DataFrame(
         columns=TREND_COLUMNS)
-    restarted = [m for m, _ in fitted]
-    stability = _agreement(top, restarted) if restarted else np.ones(len(H))
+    missing = np.full(len(H), np.nan)
     summary = pd.DataFrame({
         "topic_id": np.arange(len(H)), "label": labels, "share": np.round(share, DECIMALS),
-        "coherence": np.round(coherence, DECIMALS), "stability": np.round(stability, DECIMALS),
+        "coherence": np.round(missing if coherence is None else coherence, DECIMALS),
+        "stability": np.round(missing if stability is None else stability, DECIMALS),
+        "status": "",
     }, columns=SUMMARY_COLUMNS)
-    return TopicTables(topics, summary, section_topics, article_topics, trends, k_selection,
-                       model.n_topics_)
+    return TopicTables(topics, summary, section_topics, article_topics, trends,
+                       pd.DataFrame(columns=K_SELECTION_COLUMNS), len(H), model)
+
+
+# A refitted topic continues an old one when their term distributions have at least this
+# cosine similarity (and the optimal assignment pairs them).
+CONTINUING_SIMILARITY = 0.5
+LINEAGE_COLUMNS = ["old_topic_id", "new_topic_id", "similarity", "status"]
+
+
+def topic_similarity(old: np.ndarray, old_terms: np.ndarray, new: np.ndarray,
+                     new_terms: np.ndarray) -> np.ndarray:
+    """Cosine similarity of every old topic with every new one over the union of their
+    vocabularies, shape (n_old, n_new)."""
+    union = pd.Index(np.union1d(np.asarray(old_terms, dtype=str),
+                                np.asarray(new_terms, dtype=str)))
+
+    def aligned(components, terms):
+        matrix = np.zeros((components.shape[0], len(union)))
+        matrix[:, union.get_indexer(np.asarray(terms, dtype=str))] = components
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        return matrix / np.where(norms > 0, norms, 1.0)
+
+    return aligned(old, old_terms) @ aligned(new, new_terms).T
+
+
+def match_topics(similarity: np.ndarray, old_ids: list[int],
+                 threshold: float = CONTINUING_SIMILARITY) -> tuple[list[int], pd.DataFrame]:
+    """Ids for refitted topics: the optimal one-to-one assignment on ``similarity`` (Hungarian
+    algorithm) gives a new topic the id of the old one it continues (similarity at least
+    ``threshold``); other new topics get ids after the largest old one.
+
+    Returns
+    -------
+    new_ids : list of int
+        The id of each new topic (column of ``similarity``).
+    lineage : DataFrame
+        The ``topic_lineage`` table: continuing, new (old_topic_id -1) and gone (new_topic_id
+        -1) topics, with the similarity of the pair (for new and gone ones, the best match).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    n_old, n_new = similarity.shape
+    rows, cols = linear_sum_assignment(-similarity) if n_old and n_new else ([], [])
+    new_ids: list[int | None] = [None] * n_new
+    continuing = {}
+    for r, c in zip(rows, cols, strict=True):
+        if similarity[r, c] >= threshold:
+            new_ids[c] = old_ids[r]
+            continuing[r] = c
+    next_id = max(old_ids, default=-1) + 1
+    records = []
+    for c in range(n_new):
+        if new_ids[c] is None:
+            new_ids[c] = next_id
+            next_id += 1
+            best = float(similarity[:, c].max()) if n_old else 0.0
+            records.append((-1, new_ids[c], best, "new"))
+    for r, c in continuing.items():
+        records.append((old_ids[r], new_ids[c], float(similarity[r, c]), "continuing"))
+    for r in range(n_old):
+        if r not in continuing:
+            best = float(similarity[r].max()) if n_new else 0.0
+            records.append((old_ids[r], -1, best, "gone"))
+    lineage = pd.DataFrame(records, columns=LINEAGE_COLUMNS).astype(
+        {"old_topic_id": "int64", "new_topic_id": "int64"})
+    lineage["similarity"] = lineage["similarity"].round(DECIMALS)
+    order = {"continuing": 0, "new": 1, "gone": 2}
+    lineage = lineage.sort_values(["status", "new_topic_id", "old_topic_id"],
+                                  key=lambda c: c.map(order) if c.name == "status" else c)
+    return [int(i) for i in new_ids], lineage.reset_index(drop=True)
+
+
+def relabel(tables: TopicTables, ids: list[int], status: dict[int, str] | None = None
+            ) -> TopicTables:
+    """The topic tables with topic ``j`` (a row of the model's components) called ``ids[j]``,
+    sorted by the new ids; ``status`` fills ``topic_summary.status``."""
+    mapping = dict(enumerate(ids))
+
+    def renamed(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+        if frame.empty:
+            return frame
+        frame = frame.assign(topic_id=frame["topic_id"].astype(np.int64).map(mapping))
+        return frame.sort_values(by, kind="stable").reset_index(drop=True) if by else frame
+
+    summary = renamed(tables.topic_summary, ["topic_id"])
+    if status is not None and len(summary):
+        summary["status"] = summary["topic_id"].map(status).fillna("")
+    return TopicTables(
+        renamed(tables.topics, ["topic_id", "rank"]), summary,
+        renamed(tables.section_topics, []), renamed(tables.article_topics, []),
+        renamed(tables.topic_trends, ["period", "topic_id"]), tables.k_selection,
+        tables.n_topics, tables.model, list(ids))

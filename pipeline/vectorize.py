@@ -59,6 +59,36 @@ def document_frequency_bounds(n_documents: int) -> tuple[int, float]:
 
 
 @dataclass(frozen=True)
+class TermWeights:
+    """The fitted weighting: the modelled vocabulary and its IDF.
+
+    Attributes
+    ----------
+    terms : ndarray of shape (n_terms,)
+        The kept terms, sorted.
+    idf : ndarray of shape (n_terms,)
+        Smoothed IDF of each term (scikit-learn's ``TfidfTransformer.idf_``).
+    """
+
+    terms: np.ndarray
+    idf: np.ndarray
+
+    def weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """TF-IDF rows of raw counts over :attr:`terms`: ``(1 + ln tf) * idf``, L2-normalised
+        (the operations of ``TfidfTransformer(sublinear_tf=True).transform``)."""
+        from sklearn.preprocessing import normalize
+
+        X = sp.csr_matrix(counts, dtype=np.float64, copy=True)
+        # Canonical (sorted, summed) rows: later steps sort in place, and sorting a matrix
+        # that shares its index arrays with another (a dtype copy does) corrupts that one.
+        X.sum_duplicates()
+        np.log(X.data, X.data)
+        X.data += 1.0
+        X.data *= self.idf[X.indices]
+        return sp.csr_matrix(normalize(X, norm="l2", copy=False))
+
+
+@dataclass(frozen=True)
 class Vectorized:
     """TF-IDF matrices over one vocabulary.
 
@@ -72,12 +102,15 @@ class Vectorized:
         One row per article with kept terms.
     unit : str
         'section' or 'article'.
+    weights : TermWeights or None
+        The weighting, to apply to new documents (None for an empty corpus).
     """
 
     fit: DocumentTermMatrix
     sections: DocumentTermMatrix
     articles: DocumentTermMatrix
     unit: str
+    weights: TermWeights | None = None
 
 
 def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
@@ -172,11 +205,57 @@ def _limits(min_df: float, max_df: float, n_documents: int) -> tuple[float, floa
     return low, high
 
 
-def _select(matrix: sp.csr_matrix, ids: np.ndarray, terms: np.ndarray, keep_terms: np.ndarray,
-            transformer: TfidfTransformer) -> DocumentTermMatrix:
-    weighted = transformer.transform(matrix[:, keep_terms].astype(np.float64))
+def _select(matrix: sp.csr_matrix, ids: np.ndarray, weights: TermWeights) -> DocumentTermMatrix:
+    weighted = weights.weigh(matrix)
     keep = np.diff(weighted.indptr) > 0
-    return DocumentTermMatrix(sp.csr_matrix(weighted[keep]), ids[keep], terms[keep_terms])
+    return DocumentTermMatrix(sp.csr_matrix(weighted[keep]), ids[keep], weights.terms)
+
+
+def _units(counts: DocumentTermMatrix, sections: pd.DataFrame) -> dict[str, tuple]:
+    """Count matrices and row ids of the two kinds of document: sections and articles (the
+    sums of their sections' counts)."""
+    article_of = sections.set_index("section_id")["article_id"]
+    section_articles = article_of.loc[counts.doc_ids].to_numpy(dtype=object)
+    codes, article_ids = pd.factorize(section_articles)
+    indicator = sp.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))),
+                              shape=(len(article_ids), len(codes)))
+    by_article = sp.csr_matrix(indicator @ counts.matrix)
+    return {"section": (counts.matrix.tocsr(), counts.doc_ids),
+            "article": (by_article, np.asarray(article_ids, dtype=object))}
+
+
+def _empty_matrix() -> DocumentTermMatrix:
+    return DocumentTermMatrix(sp.csr_matrix((0, 0)), np.array([], dtype=object),
+                              np.array([], dtype=object))
+
+
+def apply_weights(counts: DocumentTermMatrix, sections: pd.DataFrame, weights: TermWeights,
+                  unit: str = "section") -> Vectorized:
+    """TF-IDF of new documents with a fitted weighting (terms outside its vocabulary are
+    left out): what :func:`vectorize_counts` gives the documents it was fitted on.
+
+    Parameters
+    ----------
+    counts : DocumentTermMatrix
+        Raw counts of the new sections, from :func:`term_counts` or :func:`merge_counts`.
+    sections : DataFrame
+        The new ``sections`` table (section_id, article_id).
+    weights : TermWeights
+    unit : {'section', 'article'}
+    """
+    if counts.n_documents == 0:
+        empty = _empty_matrix()
+        return Vectorized(empty, empty, empty, unit, weights)
+    position = pd.Index(weights.terms).get_indexer(counts.terms)
+    known = position >= 0
+    m = counts.matrix.tocsr()[:, np.flatnonzero(known)].tocsc().tocsr()
+    remapped = sp.csr_matrix((m.data, position[known][m.indices], m.indptr),
+                             shape=(m.shape[0], len(weights.terms)))
+    remapped.sort_indices()
+    on_vocabulary = DocumentTermMatrix(remapped, counts.doc_ids, weights.terms)
+    tables = {name: _select(matrix, ids, weights)
+              for name, (matrix, ids) in _units(on_vocabulary, sections).items()}
+    return Vectorized(tables[unit], tables["section"], tables["article"], unit, weights)
 
 
 def vectorize_counts(
@@ -199,18 +278,10 @@ def vectorize_counts(
     -------
     Vectorized
     """
-    empty = DocumentTermMatrix(sp.csr_matrix((0, 0)), np.array([], dtype=object),
-                               np.array([], dtype=object))
     if counts.n_documents == 0:
+        empty = _empty_matrix()
         return Vectorized(empty, empty, empty, unit)
-    article_of = sections.set_index("section_id")["article_id"]
-    section_articles = article_of.loc[counts.doc_ids].to_numpy(dtype=object)
-    codes, article_ids = pd.factorize(section_articles)
-    indicator = sp.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))),
-                              shape=(len(article_ids), len(codes)))
-    by_article = sp.csr_matrix(indicator @ counts.matrix)
-    units = {"section": (counts.matrix.tocsr(), counts.doc_ids),
-             "article": (by_article, np.asarray(article_ids, dtype=object))}
+    units = _units(counts, sections)
     fit_matrix, _fit_ids = units[unit]
     n_docs = fit_matrix.shape[0]
     document_frequency = np.diff(fit_matrix.tocsc().indptr)
@@ -225,9 +296,9 @@ def vectorize_counts(
             break  # otherwise the bounds pruned every term of a tiny corpus
     transformer = TfidfTransformer(norm="l2", sublinear_tf=True)
     transformer.fit(fit_matrix[:, keep_terms].astype(np.float64))
-    tables = {name: _select(m, ids, counts.terms, keep_terms, transformer)
-              for name, (m, ids) in units.items()}
-    return Vectorized(tables[unit], tables["section"], tables["article"], unit)
+    weights = TermWeights(counts.terms[keep_terms], transformer.idf_.astype(np.float64))
+    tables = {name: _select(m[:, keep_terms], ids, weights) for name, (m, ids) in units.items()}
+    return Vectorized(tables[unit], tables["section"], tables["article"], unit, weights)
 
 
 def vectorize(

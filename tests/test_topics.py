@@ -107,7 +107,8 @@ def test_table_columns():
     topics, summary, section_topics = (fitted.topics, fitted.topic_summary,
                                        fitted.section_topics)
     assert list(topics.columns) == ["topic_id", "rank", "term", "weight"]
-    assert list(summary.columns) == ["topic_id", "label", "share", "coherence", "stability"]
+    assert list(summary.columns) == ["topic_id", "label", "share", "coherence", "stability",
+                                     "status"]
     assert list(section_topics.columns) == ["section_id", "topic_id", "weight"]
     assert topics.groupby("topic_id")["rank"].apply(list).tolist() == [[1, 2, 3, 4]] * 3
     assert summary["label"].str.count("・").eq(2).all()

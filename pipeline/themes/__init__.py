@@ -21,6 +21,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..vectorize import DocumentTermMatrix
+from .learned import SeededNaiveBayes
 from .matching import (
     SectionEvidence,
     ThemeEvidence,
@@ -38,6 +39,7 @@ from .scoring import (
     SECTION_THEME_COLUMNS,
     THEME_COLUMNS,
     ScoringOptions,
+    fit_learned,
     lexical_score,
     theme_tables,
 )
@@ -46,10 +48,10 @@ from .tools import check_taxonomy, kwic
 
 __all__ = [
     "ARTICLE_THEME_COLUMNS", "SECTION_THEME_COLUMNS", "THEME_COLUMNS", "ScoringOptions",
-    "SectionEvidence", "Taxonomy", "Term", "Theme", "ThemeEvidence", "ThemeMatcher",
-    "check_taxonomy", "excluded_spans", "format_evidence", "kwic", "lexical_evidence",
-    "lexical_score", "load_taxonomy", "load_themes", "matcher_for", "merge_taxonomies",
-    "morpheme_boundaries", "score_themes", "section_evidence",
+    "SectionEvidence", "SeededNaiveBayes", "Taxonomy", "Term", "Theme", "ThemeEvidence",
+    "ThemeMatcher", "check_taxonomy", "excluded_spans", "fit_learned", "format_evidence",
+    "kwic", "lexical_evidence", "lexical_score", "load_taxonomy", "load_themes", "matcher_for",
+    "merge_taxonomies", "morpheme_boundaries", "score_themes", "section_evidence",
 ]
 
 

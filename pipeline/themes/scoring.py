@@ -117,10 +117,41 @@ def _learned_probabilities(dtm: DocumentTermMatrix, lexical: np.ndarray,
     return model.predict_proba(dtm.matrix), model
 
 
+def _lexical(ids: list[str], evidence: SectionEvidence, taxonomy: Taxonomy,
+             density: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Lexical scores and whether there is any evidence, shape (n_sections, n_themes)."""
+    theme_ids = taxonomy.ids
+    rows_of = {sid: i for i, sid in enumerate(ids)}
+    lexical = np.zeros((len(ids), len(theme_ids)))
+    any_evidence = np.zeros((len(ids), len(theme_ids)), dtype=bool)
+    for sid, per_theme in evidence.items():
+        i = rows_of.get(sid)
+        if i is None:
+            continue
+        for t, theme_id in enumerate(theme_ids):
+            found = per_theme.get(theme_id)
+            if found is not None:
+                any_evidence[i, t] = True
+                lexical[i, t] = lexical_score(found, density)
+    return lexical, any_evidence
+
+
+def fit_learned(section_ids, evidence: SectionEvidence, taxonomy: Taxonomy,
+                dtm: DocumentTermMatrix, options: ScoringOptions = DEFAULT_OPTIONS,
+                ) -> SeededNaiveBayes:
+    """The naive Bayes model :func:`section_scores` fits on a corpus (to save it and score
+    new sections with it)."""
+    ids = [str(s) for s in section_ids]
+    lexical, any_evidence = _lexical(ids, evidence, taxonomy, options.density)
+    rows_of = {sid: i for i, sid in enumerate(ids)}
+    order = np.array([rows_of[str(s)] for s in dtm.doc_ids], dtype=np.int64)
+    return _learned_probabilities(dtm, lexical[order], any_evidence[order])[1]
+
+
 def section_scores(
     section_ids, evidence: SectionEvidence, taxonomy: Taxonomy, min_score: float = 0.5,
     dtm: DocumentTermMatrix | None = None, random_state: int = 0,
-    options: ScoringOptions = DEFAULT_OPTIONS,
+    options: ScoringOptions = DEFAULT_OPTIONS, model: SeededNaiveBayes | None = None,
 ) -> pd.DataFrame:
     """The ``section_themes`` table: one row per tagged (section, theme).
 
@@ -139,31 +170,26 @@ def section_scores(
         Seed of the guided model (with ``options.guided``). Pass an int for reproducible
         output across multiple calls.
     options : ScoringOptions
+    model : SeededNaiveBayes or None
+        A fitted learned model (from :func:`fit_learned` of another corpus, or a saved one) to
+        score with; None fits one on these sections.
     """
     theme_ids = taxonomy.ids
     ids = list(section_ids)
     rows_of = {sid: i for i, sid in enumerate(ids)}
-    lexical = np.zeros((len(ids), len(theme_ids)))
-    any_evidence = np.zeros((len(ids), len(theme_ids)), dtype=bool)
-    for sid, per_theme in evidence.items():
-        i = rows_of.get(sid)
-        if i is None:
-            continue
-        for t, theme_id in enumerate(theme_ids):
-            found = per_theme.get(theme_id)
-            if found is not None:
-                any_evidence[i, t] = True
-                lexical[i, t] = lexical_score(found, options.density)
+    lexical, any_evidence = _lexical(ids, evidence, taxonomy, options.density)
     # The learned parts see the sections of the topic-model matrix, in its row order.
     learned = np.zeros_like(lexical)
-    model = None
     dtm_rows: dict[str, int] = {}
     if dtm is not None and dtm.n_documents and (options.learned or options.guided):
         dtm_rows = {str(sid): r for r, sid in enumerate(dtm.doc_ids)}
         order = np.array([rows_of[str(s)] for s in dtm.doc_ids])
         if options.learned:
-            probabilities, model = _learned_probabilities(dtm, lexical[order],
-                                                          any_evidence[order])
+            if model is None:
+                probabilities, model = _learned_probabilities(dtm, lexical[order],
+                                                              any_evidence[order])
+            else:
+                probabilities = model.predict_proba(dtm.matrix)
             learned[order] = LEARNED_WEIGHT * probabilities
         if options.guided:
             from .guided import guided_shares
@@ -237,7 +263,7 @@ def article_scores(sections: pd.DataFrame, section_themes: pd.DataFrame,
 def theme_tables(
     sections: pd.DataFrame, evidence: SectionEvidence, taxonomy: Taxonomy,
     min_score: float = 0.5, dtm: DocumentTermMatrix | None = None, random_state: int = 0,
-    options: ScoringOptions = DEFAULT_OPTIONS,
+    options: ScoringOptions = DEFAULT_OPTIONS, model: SeededNaiveBayes | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``section_themes``, ``article_themes`` and ``themes`` from the sections' evidence.
 
@@ -245,11 +271,11 @@ def theme_tables(
     ----------
     sections : DataFrame
         section_id, article_id, ordinal, char_start, char_end of every section.
-    evidence, taxonomy, min_score, dtm, random_state, options
+    evidence, taxonomy, min_score, dtm, random_state, options, model
         As for :func:`section_scores`.
     """
     section_themes = section_scores(sections["section_id"], evidence, taxonomy, min_score, dtm,
-                                    random_state, options)
+                                    random_state, options, model)
     article_themes = article_scores(sections, section_themes, taxonomy)
     counts = section_themes["theme_id"].value_counts()
     themes_table = pd.DataFrame(
