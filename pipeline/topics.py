@@ -106,7 +106,9 @@ def project(X, components: np.ndarray) -> np.ndarray:
     eigenvalues, vectors = np.linalg.eigh(H @ H.T)
     eigenvalues = np.maximum(eigenvalues, eigenvalues.max() * 1e-12)
     R = np.sqrt(eigenvalues)[:, None] * vectors.T
-    B = np.asarray(sp.csr_matrix(X, dtype=np.float64) @ H.T) @ (vectors / np.sqrt(eigenvalues))
+    # One sparse product: each row's b is a sum over that row alone, in the same order
+    # whatever the other rows (a dense product's blocking can change the last bits).
+    B = np.asarray(sp.csr_matrix(X, dtype=np.float64) @ (H.T @ (vectors / np.sqrt(eigenvalues))))
     W = np.empty((X.shape[0], k))
     for i, b in enumerate(B):
         W[i] = nnls(R, b)[0]
