@@ -17,6 +17,7 @@ from ._version import __version__
 from .api import STAGES, Result, run
 from .config import Config
 from .errors import JTopicsError, UsageError
+from .tables import LARGE_TABLES
 from .themes import load_themes
 
 app = typer.Typer(
@@ -478,6 +479,10 @@ def kwic_command(
     width: Annotated[int, typer.Option(help="Characters of context on each side.")] = 20,
     id_col: Annotated[str | None, typer.Option(help="Id column of tabular inputs.")] = None,
     text_col: Annotated[str | None, typer.Option(help="Text column of tabular inputs.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Also write the lines to this file: .csv (UTF-8) or .xlsx (Excel)."),
+    ] = None,
 ) -> None:
     """Keyword in context: every occurrence of TERM with its left and right context."""
     from .ingest import ingest
@@ -486,13 +491,20 @@ def kwic_command(
     from .tokenize import tokenize
 
     try:
+        if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+            raise UsageError(f"--out {out}: must end in .csv or .xlsx")
         config = Config(inputs=tuple(str(p) for p in inputs or ()), id_col=id_col,
                         text_col=text_col)
         articles, _ = ingest(config.input_paths, columns=config.table_columns)
         sections = segment(articles).sections
         lines = kwic(sections, tokenize(sections), term, width)
+        if out is not None:
+            _write_file(lines, out)
     except JTopicsError as exc:
         raise _fail(exc) from None
+    if out is not None:
+        stdout.print(f"wrote {len(lines)} lines to {out}")
+        return
     table = Table(title=f"KWIC: {term} ({len(lines)})", title_justify="left")
     table.add_column("section_id")
     table.add_column("left", justify="right")
@@ -501,6 +513,26 @@ def kwic_command(
     for row in lines.itertuples(index=False):
         table.add_row(row.section_id, row.left, row.term, row.right)
     stdout.print(table)
+
+
+def _write_file(frame, path: Path) -> None:
+    """``frame`` as one CSV (UTF-8) or Excel file at ``path``, atomically."""
+    import os
+    import tempfile
+
+    if not path.parent.is_dir():
+        raise UsageError(f"--out {path}: no folder {path.parent}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        if path.suffix.lower() == ".xlsx":
+            frame.to_excel(tmp, index=False, engine="openpyxl")
+        else:
+            frame.to_csv(tmp, index=False, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 @app.command("evaluate")
@@ -582,13 +614,14 @@ _SUMMARY_TABLES = ("articles", "sections", "themes", "section_themes", "article_
                    "topics", "topic_summary")
 
 
-def _load_output(folder: Path, required: tuple[str, ...] = _SUMMARY_TABLES) -> dict:
-    """The tables of an output folder (CSV with or without BOM, or Parquet)."""
+def _load_output(folder: Path, required: tuple[str, ...] = _SUMMARY_TABLES,
+                 skip: tuple[str, ...] = ()) -> dict:
+    """The tables of an output folder (CSV with or without BOM, or Parquet), all but ``skip``."""
     from .plots import load_tables
 
     if not folder.is_dir():
         raise JTopicsError(f"{folder}: no such output folder")
-    tables = load_tables(folder)
+    tables = load_tables(folder, skip)
     missing = [n for n in required if n not in tables]
     if missing:
         raise JTopicsError(f"{folder}: not a jtopics output folder (no {', '.join(missing)})")
@@ -605,7 +638,7 @@ def report_command(
     from .report import write_report
 
     try:
-        path = write_report(_load_output(out_dir), out_dir / "report.html")
+        path = write_report(_load_output(out_dir, skip=LARGE_TABLES), out_dir / "report.html")
     except JTopicsError as exc:
         raise _fail(exc) from None
     stdout.print(f"wrote {path}")
@@ -620,7 +653,7 @@ def show_command(
 ) -> None:
     """Summarise an output folder in the terminal: themes, topics, strongest sections."""
     try:
-        tables = _load_output(out_dir)
+        tables = _load_output(out_dir, skip=LARGE_TABLES)
     except JTopicsError as exc:
         raise _fail(exc) from None
     themes = Table(title=f"Themes in {out_dir}", title_justify="left")

@@ -31,13 +31,14 @@ class PlotFigure(Figure):
         return to_png(self)
 
 
-def load_tables(folder: Path | str) -> dict[str, pd.DataFrame]:
-    """Read every table of a jtopics output folder (CSV, else Parquet)."""
+def load_tables(folder: Path | str, skip: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]:
+    """Read the tables of a jtopics output folder (CSV, else Parquet), all but ``skip``
+    (e.g. ``pipeline.tables.LARGE_TABLES``: a corpus's token table can be gigabytes)."""
     folder = Path(folder)
     tables: dict[str, pd.DataFrame] = {}
     for path in sorted(folder.glob("*.csv")) + sorted(folder.glob("*.parquet")):
         name = path.stem
-        if name in tables:
+        if name in tables or name in skip:
             continue
         if path.suffix == ".csv":
             tables[name] = pd.read_csv(path, keep_default_na=False, encoding="utf-8-sig")
@@ -51,13 +52,19 @@ def _short(text: str, n: int = 28) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def theme_heatmap(tables: Tables) -> Figure:
-    """Theme x article heatmap of ``article_themes.score`` (articles by title)."""
+def theme_heatmap(tables: Tables, max_articles: int = 30) -> Figure:
+    """Theme x article heatmap of ``article_themes.score`` (articles by title): every article
+    of a small corpus, else the ``max_articles`` with the highest scores (a page, whatever the
+    corpus)."""
     themes = tables["themes"]
     articles = tables["articles"]
     scores = tables["article_themes"].pivot_table(
         index="article_id", columns="theme_id", values="score", aggfunc="max")
     scores = scores.reindex(index=articles["article_id"], columns=themes["theme_id"]).fillna(0)
+    n_articles = len(scores)
+    if n_articles > max_articles:
+        strongest = scores.max(axis=1).sort_values(ascending=False, kind="stable")
+        scores = scores.loc[strongest.index[:max_articles]]
     labels = themes.set_index("theme_id")["label_ja"]
     titles = articles.set_index("article_id")["title"]
     fig = PlotFigure(figsize=(1.0 + 0.55 * len(scores.columns), 1.6 + 0.45 * max(1, len(scores))),
@@ -67,7 +74,9 @@ def theme_heatmap(tables: Tables) -> Figure:
     ax.set_xticks(range(len(scores.columns)),
                   [labels.get(t, t) for t in scores.columns], rotation=60, ha="right")
     ax.set_yticks(range(len(scores)), [_short(titles.get(a, a)) for a in scores.index])
-    ax.set_title("記事ごとのテーマ (article_themes.score)")
+    shown = (f"スコアの高い {len(scores)} 件 / {n_articles:,} 記事" if n_articles > len(scores)
+             else f"{n_articles} 記事")
+    ax.set_title(f"記事ごとのテーマ ({shown}, article_themes.score)")
     fig.colorbar(image, ax=ax, shrink=0.8, label="score")
     return fig
 
@@ -94,32 +103,74 @@ def top_terms(tables: Tables, n_terms: int = 8) -> Figure:
     return fig
 
 
-def theme_share_over_time(tables: Tables) -> Figure:
-    """Share of dated sections tagged with each theme, by month of ``published``."""
-    sections = tables["sections"]
-    tagged = tables["section_themes"]
-    month = sections.set_index("section_id")["published"].astype(str).str[:7]
-    dated = month[month.str.match(r"^\d{4}-\d{2}$")]
-    fig = PlotFigure(figsize=(8, 4), layout="constrained")
-    ax = fig.subplots()
-    ax.set_title("テーマの推移 (月ごとの節の割合)")
-    if dated.empty:
-        ax.text(0.5, 0.5, "日付のある節がありません", ha="center", va="center",
-                transform=ax.transAxes)
+def _period_dates(periods: pd.Series) -> pd.Series:
+    """Period labels (YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn, YYYY) as the dates they start."""
+    def start(label: str):
+        text = str(label)
+        if "-W" in text:
+            return pd.Timestamp.fromisocalendar(int(text[:4]), int(text[6:]), 1)
+        if "-Q" in text:
+            return pd.Timestamp(int(text[:4]), 3 * int(text[6:]) - 2, 1)
+        return pd.Timestamp(text if len(text) > 4 else f"{text}-01-01")
+
+    return periods.map(start)
+
+
+def theme_share_over_time(tables: Tables, n_themes: int = 12) -> Figure:
+    """Share of dated sections tagged with each theme, by period: one small chart per theme
+    (the ``n_themes`` most tagged), on one date axis, with the sections behind each point as
+    grey bars (``theme_trends``; computed by month from the sections when it is absent)."""
+    trends = tables.get("theme_trends")
+    if trends is None:
+        from .compare import theme_trends
+
+        trends = theme_trends(tables["sections"], tables["section_themes"],
+                              list(tables["themes"]["theme_id"]))
+    trends = trends.astype({"n_sections": int, "period_sections": int, "share": float})
+    totals = trends.groupby("theme_id")["n_sections"].sum()
+    themes = [t for t in tables["themes"]["theme_id"] if totals.get(t, 0) > 0]
+    themes = sorted(themes, key=lambda t: -totals[t])[:n_themes]
+    if trends.empty or not themes:
+        fig = PlotFigure(figsize=(8, 2.5), layout="constrained")
+        ax = fig.subplots()
+        message = "日付のある節がありません" if trends.empty else "タグのある節がありません"
+        ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes)
         ax.axis("off")
         return fig
-    per_month = dated.value_counts().sort_index()
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
     labels = tables["themes"].set_index("theme_id")["label_ja"]
-    tagged = tagged[tagged["section_id"].isin(dated.index)]
-    counts = tagged.assign(period=tagged["section_id"].map(dated)).groupby(
-        ["period", "theme_id"]).size().unstack(fill_value=0).reindex(per_month.index,
-                                                                     fill_value=0)
-    share = counts.div(per_month, axis=0)
-    for theme_id in share.columns:
-        ax.plot(share.index, share[theme_id], marker="o", label=labels.get(theme_id, theme_id))
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("節の割合")
-    ax.legend(fontsize=8, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1))
+    cols = min(4, len(themes))
+    rows = -(-len(themes) // cols)
+    fig = PlotFigure(figsize=(3.3 * cols, 0.7 + 2.0 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True)
+    for ax in axes.flat[len(themes):]:
+        ax.axis("off")
+    per_period = trends.drop_duplicates("period").set_index("period")["period_sections"]
+    dates = _period_dates(pd.Series(per_period.index, index=per_period.index))
+    # The axis spans the periods that hold 99% of the sections: a few stray old dates would
+    # otherwise squeeze the years that matter into a corner.
+    order = np.argsort(dates.to_numpy(), kind="stable")
+    share = np.cumsum(per_period.to_numpy()[order]) / max(1, per_period.sum())
+    first = order[np.searchsorted(share, 0.005)]
+    last = order[min(len(order) - 1, np.searchsorted(share, 0.995))]
+    outside = int(per_period[(dates < dates.iloc[first]) | (dates > dates.iloc[last])].sum())
+    for ax, theme_id in zip(axes.flat, themes, strict=False):
+        view = trends[trends["theme_id"] == theme_id].set_index("period").reindex(
+            per_period.index)
+        ax.plot(dates.to_numpy(), view["share"].to_numpy(), marker="o" if len(dates) < 40
+                else None, markersize=3, linewidth=1.2, color="#c44e52")
+        ax.set_title(str(labels.get(theme_id, theme_id)), fontsize=9)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.grid(alpha=0.3)
+        locator = AutoDateLocator(minticks=2, maxticks=5)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        if outside and dates.iloc[last] > dates.iloc[first]:
+            ax.set_xlim(dates.iloc[first], dates.iloc[last])
+    note = f"; 範囲外の節 {outside:,}" if outside else ""
+    fig.suptitle(f"テーマの推移 (期間ごとの節の割合, theme_trends; 節 {int(per_period.sum()):,}, "
+                 f"期間 {len(per_period)}{note})")
     return fig
 
 
@@ -316,6 +367,17 @@ def to_png(fig: Figure, dpi: int = 110) -> bytes:
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
+
+# Each plot's heading in the report.
+PLOT_TITLES = {
+    "theme_heatmap": "Themes of the articles with the strongest themes",
+    "top_terms": "Topics and their top terms",
+    "theme_share_over_time": "Themes over time (share of sections per period)",
+    "k_selection_curve": "Choosing the number of topics",
+    "group_theme_shares": "Theme shares by group, with 95% intervals",
+    "group_period_heatmap": "Theme shares by group and period",
+    "keyness_bars": "Distinctive words of each group",
+}
 
 ALL_PLOTS = {
     "theme_heatmap": theme_heatmap,

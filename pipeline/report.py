@@ -12,7 +12,14 @@ from pathlib import Path
 import pandas as pd
 
 from ._version import __version__
-from .plots import ALL_PLOTS, Tables, distinctive_terms, section_evidence_html, to_png
+from .plots import (
+    ALL_PLOTS,
+    PLOT_TITLES,
+    Tables,
+    distinctive_terms,
+    section_evidence_html,
+    to_png,
+)
 
 _STYLE = """
 body { font-family: "jtopics-ja", "Noto Sans JP", "Hiragino Sans", "Yu Gothic", sans-serif;
@@ -22,7 +29,8 @@ h1 { font-size: 1.6em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ccc; 
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
 th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; } mark { background: #ffe066; } img { max-width: 100%; }
-pre { background: #fafafa; padding: 0.8em; border: 1px solid #eee; }
+pre { background: #fafafa; padding: 0.8em; border: 1px solid #eee;
+      font-family: "jtopics-ja", "Noto Sans JP", "Hiragino Sans", "Yu Gothic", sans-serif; }
 """
 # Rows shown per table; the CSV files hold everything.
 MAX_ROWS = 200
@@ -50,7 +58,8 @@ def build_report(tables: Tables, title: str = "jtopics report") -> str:
         if fig is None:
             continue
         data = base64.b64encode(to_png(fig)).decode("ascii")
-        parts.append(f"<h2>{html.escape(name)}</h2><img alt='{html.escape(name)}' "
+        title = PLOT_TITLES.get(name, name)
+        parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
                      f"src='data:image/png;base64,{data}'>")
     keyness = tables.get("keyness")
     if keyness is not None and not keyness.empty:

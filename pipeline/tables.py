@@ -149,6 +149,9 @@ OUTPUT_COLUMNS: dict[str, list[str]] = {
 SENTENCE_KINDS = ("heading", "question", "answer", "body", "bullet", "quote", "source_summary",
                   "citation", "comment", "date")
 
+# The tables that grow with every token or sentence: the views (report, show) skip them.
+LARGE_TABLES = ("tokens", "sentences", "boilerplate")
+
 # Values of --period (pipeline.textutil.period_label makes them).
 PERIODS = ("day", "week", "month", "quarter", "year")
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from pipeline import __version__
@@ -398,3 +399,21 @@ def test_evaluate_without_pred_writes_nothing_unless_asked(tmp_path, monkeypatch
     assert result.exit_code == 0, result.output
     assert pd.read_csv(report)["theme_id"].tolist()[-2:] == ["micro", "macro"]
     assert set(pd.read_csv(errors)["error"]) <= {"fp", "fn"}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_kwic_writes_its_lines_to_a_file(tmp_path, suffix):
+    target = tmp_path / f"kwic{suffix}"
+    done = CliRunner().invoke(app, ["kwic", "地位協定", "--out", str(target)])
+    assert done.exit_code == 0, done.output
+    lines = (pd.read_csv(target, keep_default_na=False) if suffix == ".csv"
+             else pd.read_excel(target, dtype=str).fillna(""))
+    assert list(lines.columns) == ["section_id", "left", "term", "right", "char_start"]
+    assert len(lines) > 0 and set(lines["term"]) == {"地位協定"}
+    assert f"wrote {len(lines)} lines to {target}" in " ".join(done.output.split())
+
+
+def test_kwic_refuses_an_unknown_file_type(tmp_path):
+    done = CliRunner().invoke(app, ["kwic", "地位協定", "--out", str(tmp_path / "k.json")])
+    assert done.exit_code == 2 and "must end in .csv or .xlsx" in done.output
+    assert not (tmp_path / "k.json").exists()

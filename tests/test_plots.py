@@ -3,6 +3,8 @@ from __future__ import annotations
 import io
 import warnings
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from pipeline.plots import ALL_PLOTS, load_tables, section_evidence_html, to_png
@@ -70,3 +72,37 @@ def test_section_evidence_is_highlighted_and_escaped(tables):
     assert "<script" not in html
     with pytest.raises(KeyError):
         section_evidence_html(tables, "nope#0")
+
+
+def test_plots_stay_a_page_at_corpus_scale():
+    from pipeline.plots import theme_heatmap, theme_share_over_time
+
+    # 2,000 articles over 40 months: the heatmap shows the 30 strongest, the trends one small
+    # chart per theme, whatever the number of articles.
+    rng = np.random.default_rng(0)
+    ids = [f"a{i}" for i in range(2000)]
+    months = [f"20{10 + i // 12 % 10:02d}-{i % 12 + 1:02d}" for i in range(40)]
+    articles = pd.DataFrame({"article_id": ids, "title": ids})
+    themes = pd.DataFrame({"theme_id": ["sofa", "tariffs"], "label_ja": ["地位協定", "関税"],
+                           "label_en": ["SOFA", "Tariffs"], "n_sections": [1, 1]})
+    tagged = pd.DataFrame({"article_id": rng.choice(ids, 600), "theme_id": "sofa",
+                           "score": rng.random(600)})
+    trends = pd.DataFrame([(t, m, int(rng.integers(0, 9)), 100, 0.05)
+                           for t in ("sofa", "tariffs") for m in months],
+                          columns=["theme_id", "period", "n_sections", "period_sections",
+                                   "share"])
+    tables = {"articles": articles, "themes": themes, "article_themes": tagged,
+              "theme_trends": trends}
+    heatmap = theme_heatmap(tables)
+    assert heatmap.get_size_inches()[1] < 16
+    assert "スコアの高い 30 件 / 2,000 記事" in heatmap.axes[0].get_title()
+    trends_fig = theme_share_over_time(tables)
+    assert len([ax for ax in trends_fig.axes if ax.get_visible() and ax.lines]) == 2
+    assert trends_fig.get_size_inches()[1] < 8
+
+
+def test_load_tables_can_leave_the_large_tables(tmp_path):
+    pd.DataFrame({"a": [1]}).to_csv(tmp_path / "tokens.csv", index=False)
+    pd.DataFrame({"b": [2]}).to_csv(tmp_path / "themes.csv", index=False)
+    assert set(load_tables(tmp_path, skip=("tokens",))) == {"themes"}
+    assert set(load_tables(tmp_path)) == {"themes", "tokens"}
