@@ -22,15 +22,16 @@ from .plots import (
 )
 
 _STYLE = """
-body { font-family: "jtopics-ja", "Noto Sans JP", "Hiragino Sans", "Yu Gothic", sans-serif;
-       margin: 2em;
+body { font-family: "jtopics-ja", "jtopics-symbols", "Noto Sans JP", "Hiragino Sans",
+       "Yu Gothic", sans-serif; margin: 2em;
        color: #222; max-width: 1200px; }
 h1 { font-size: 1.6em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
 th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; } mark { background: #ffe066; } img { max-width: 100%; }
 pre { background: #fafafa; padding: 0.8em; border: 1px solid #eee;
-      font-family: "jtopics-ja", "Noto Sans JP", "Hiragino Sans", "Yu Gothic", sans-serif; }
+      font-family: "jtopics-ja", "jtopics-symbols", "Noto Sans JP", "Hiragino Sans",
+      "Yu Gothic", sans-serif; }
 """
 # Rows shown per table; the CSV files hold everything.
 MAX_ROWS = 200
@@ -83,28 +84,46 @@ def build_report(tables: Tables, title: str = "jtopics report") -> str:
     return page.replace("</style>", _font_face(page) + "</style>", 1)
 
 
-def _font_face(page: str) -> str:
-    """@font-face with IPAex Gothic (shipped by matplotlib-fontja) cut down to the characters
-    the page uses, so Japanese shows on machines without Japanese fonts and the file stays
-    small."""
+def _fonts() -> list[tuple[str, Path]]:
+    """The fonts embedded, in fallback order: IPAex Gothic (matplotlib-fontja) for Japanese,
+    DejaVu Sans (matplotlib) for the symbols and scripts it lacks."""
+    import matplotlib
     import matplotlib_fontja
-    from fontTools import subset
 
-    font = Path(matplotlib_fontja.__file__).parent / "fonts" / "ipaexg.ttf"
-    if not font.exists():
-        return ""
-    options = subset.Options()
-    options.flavor = "woff"
-    options.layout_features = ["*"]
-    subsetter = subset.Subsetter(options)
-    loaded = subset.load_font(str(font), options)
-    subsetter.populate(text="".join(sorted(set(page))))
-    subsetter.subset(loaded)
-    buffer = io.BytesIO()
-    subset.save_font(loaded, buffer, options)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return ("@font-face { font-family: 'jtopics-ja'; "
-            f"src: url(data:font/woff;base64,{data}) format('woff'); }}\n")
+    return [("jtopics-ja", Path(matplotlib_fontja.__file__).parent / "fonts" / "ipaexg.ttf"),
+            ("jtopics-symbols",
+             Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")]
+
+
+def _font_face(page: str) -> str:
+    """@font-face rules with the embedded fonts cut down to the characters the page uses, so
+    Japanese shows on machines without Japanese fonts and the file stays small. Characters
+    in none of them (emoji) are left to the reader's system fonts."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    wanted = {c for c in set(page) if not c.isspace()}
+    rules = []
+    for family, font in _fonts():
+        if not font.exists() or not wanted:
+            continue
+        covered = {chr(c) for c in TTFont(str(font), lazy=True).getBestCmap()} & wanted
+        if not covered:
+            continue
+        wanted -= covered
+        options = subset.Options()
+        options.flavor = "woff"
+        options.layout_features = ["*"]
+        subsetter = subset.Subsetter(options)
+        loaded = subset.load_font(str(font), options)
+        subsetter.populate(text="".join(sorted(covered)))
+        subsetter.subset(loaded)
+        buffer = io.BytesIO()
+        subset.save_font(loaded, buffer, options)
+        data = base64.b64encode(buffer.getvalue()).decode("ascii")
+        rules.append(f"@font-face {{ font-family: '{family}'; "
+                     f"src: url(data:font/woff;base64,{data}) format('woff'); }}\n")
+    return "".join(rules)
 
 
 def write_report(tables: Tables, path: Path) -> Path:
