@@ -633,12 +633,17 @@ def report_command(
     out_dir: Annotated[
         Path, typer.Argument(help="Output folder of a run (default: data/out).")
     ] = Path("data/out"),
+    max_sections: Annotated[
+        int, typer.Option(min=1, help="Sections whose text the explorer embeds (the strongest "
+                                      "of each theme and topic).")
+    ] = 1000,
 ) -> None:
-    """Write OUT_DIR/report.html: one self-contained page with tables and plots."""
+    """Write OUT_DIR/report.html: one self-contained page with plots, tables and an explorer."""
     from .report import write_report
 
     try:
-        path = write_report(_load_output(out_dir, skip=LARGE_TABLES), out_dir / "report.html")
+        path = write_report(_load_output(out_dir, skip=LARGE_TABLES), out_dir / "report.html",
+                            max_sections=max_sections)
     except JTopicsError as exc:
         raise _fail(exc) from None
     stdout.print(f"wrote {path}")
@@ -656,27 +661,38 @@ def show_command(
         tables = _load_output(out_dir, skip=LARGE_TABLES)
     except JTopicsError as exc:
         raise _fail(exc) from None
-    themes = Table(title=f"Themes in {out_dir}", title_justify="left")
-    for column in ("theme", "label", "sections", "strongest sections (score, heading)"):
-        themes.add_column(column)
+    from rich.text import Text
+
+    width = stdout.width
+
+    def line(text: str, style: str = "") -> None:
+        # One line each, cut to the terminal's width (80 columns stay readable).
+        shown = Text(text, style=style, no_wrap=True)
+        shown.truncate(width, overflow="ellipsis")
+        stdout.print(shown, soft_wrap=False, crop=True)
+
     tagged = tables["section_themes"]
-    headings = tables["sections"].set_index("section_id")["heading"].astype(str)
+    sections = tables["sections"].set_index("section_id")
+    titles = tables["articles"].set_index("article_id")["title"].astype(str)
+    line(f"Themes in {out_dir}: sections tagged, and the strongest ones (score, section, "
+         "heading or title)", "bold")
     for row in tables["themes"].sort_values("n_sections", ascending=False,
                                             kind="stable").itertuples():
         if int(row.n_sections) == 0:
             continue
+        line(f"{row.theme_id}  {row.label_ja}  {int(row.n_sections):,}", "bold")
         best = tagged[tagged["theme_id"] == row.theme_id].sort_values(
-            "score", ascending=False).head(top)
-        listed = "\n".join(f"{s} {float(sc):.2f} {headings.get(s, '')[:24]}"
-                           for s, sc in zip(best["section_id"], best["score"], strict=True))
-        themes.add_row(row.theme_id, str(row.label_ja), str(row.n_sections), listed)
-    stdout.print(themes)
-    topics = Table(title="Topics", title_justify="left")
-    for column in ("topic", "share", "label"):
-        topics.add_column(column)
+            ["score", "section_id"], ascending=[False, True]).head(top)
+        for section_id, score in zip(best["section_id"], best["score"], strict=True):
+            name = ""
+            if section_id in sections.index:
+                section = sections.loc[section_id]
+                name = str(section["heading"]) or titles.get(str(section["article_id"]), "")
+            line(f"  {float(score):.2f}  {section_id}  {name}")
+    line("")
+    line("Topics: share, label", "bold")
     for row in tables["topic_summary"].itertuples():
-        topics.add_row(str(row.topic_id), f"{float(row.share):.0%}", str(row.label))
-    stdout.print(topics)
+        line(f"{int(row.topic_id):>3}  {float(row.share):>4.0%}  {row.label}")
 
 
 def main() -> None:

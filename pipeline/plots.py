@@ -47,6 +47,16 @@ def load_tables(folder: Path | str, skip: tuple[str, ...] = ()) -> dict[str, pd.
     return tables
 
 
+def theme_colors(tables: Tables) -> dict[str, str]:
+    """One distinct colour per theme, in taxonomy order (the same in every plot)."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    palette = [to_hex(c) for c in colormaps["tab20"].colors]
+    palette = palette[0::2] + palette[1::2]  # the strong ten first, then their light pairs
+    return {str(t): palette[i % len(palette)] for i, t in enumerate(tables["themes"]["theme_id"])}
+
+
 def _short(text: str, n: int = 28) -> str:
     text = str(text)
     return text if len(text) <= n else text[: n - 1] + "…"
@@ -86,16 +96,26 @@ def top_terms(tables: Tables, n_terms: int = 8) -> Figure:
     topics = tables["topics"]
     summary = tables["topic_summary"]
     ids = list(summary["topic_id"])
-    cols = min(3, max(1, len(ids)))
+    # Many topics: five a row and fewer terms each, so 30 topics stay within two screens.
+    cols = min(3 if len(ids) <= 9 else 5, max(1, len(ids)))
+    n_terms = n_terms if len(ids) <= 12 else min(n_terms, 6)
     rows = int(np.ceil(len(ids) / cols)) or 1
-    fig = PlotFigure(figsize=(4.2 * cols, 2.6 * rows), layout="constrained")
+    height = 2.6 if len(ids) <= 12 else 0.5 + 0.22 * n_terms
+    # A layout engine costs more than the drawing for dozens of panels: fixed margins then.
+    fig = PlotFigure(figsize=(min(4.2, 14 / cols) * cols, height * rows + 0.5),
+                     layout="constrained" if len(ids) <= 12 else None)
+    if len(ids) > 12:
+        fig.subplots_adjust(left=0.1, right=0.99, top=1 - 0.9 / fig.get_figheight(),
+                            bottom=0.03, wspace=1.0, hspace=0.7)
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat[len(ids):]:
         ax.axis("off")
     for ax, topic_id in zip(axes.flat, ids, strict=False):
         rows_ = topics[topics["topic_id"] == topic_id].sort_values("rank").head(n_terms)
         ax.barh(range(len(rows_)), rows_["weight"], color="#4c72b0")
-        ax.set_yticks(range(len(rows_)), rows_["term"])
+        # Short labels in a dense grid, so that no label runs into the next panel.
+        names = rows_["term"] if len(ids) <= 12 else [_short(t, 8) for t in rows_["term"]]
+        ax.set_yticks(range(len(rows_)), names)
         ax.invert_yaxis()
         share = summary.set_index("topic_id").loc[topic_id, "share"]
         ax.set_title(f"トピック {topic_id} ({float(share):.0%})", fontsize=10)
@@ -116,62 +136,115 @@ def _period_dates(periods: pd.Series) -> pd.Series:
     return periods.map(start)
 
 
+def _trend_panels(trends: pd.DataFrame, key: str, value: str, panels: list,
+                  titles: dict, colors: dict, suptitle: str) -> Figure:
+    """One small line chart per panel (a theme or topic) over the periods of ``trends``,
+    sharing a date axis clipped to the periods that hold 99% of the sections."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    periods = sorted(trends["period"].astype(str).unique())
+    dates = _period_dates(pd.Series(periods, index=periods))
+    counts = (trends.drop_duplicates("period").set_index("period")["period_sections"]
+              .reindex(periods).fillna(0) if "period_sections" in trends else
+              pd.Series(1.0, index=periods))
+    # The axis spans the periods that hold 99% of the sections: a few stray old dates would
+    # otherwise squeeze the years that matter into a corner.
+    order = np.argsort(dates.to_numpy(), kind="stable")
+    cumulative = np.cumsum(counts.to_numpy()[order]) / max(1.0, float(counts.sum()))
+    first = order[np.searchsorted(cumulative, 0.005)]
+    last = order[min(len(order) - 1, np.searchsorted(cumulative, 0.995))]
+    outside = int(counts[((dates < dates.iloc[first]) | (dates > dates.iloc[last])).to_numpy()]
+                  .sum())
+    cols = min(4, len(panels))
+    rows = -(-len(panels) // cols)
+    # No layout engine: with a dozen panels it costs more than drawing them.
+    fig = PlotFigure(figsize=(3.3 * cols, 1.6 + 1.9 * rows))
+    grid = fig.add_gridspec(rows + 1, cols, height_ratios=[0.6] + [1.0] * rows, hspace=0.55,
+                            wspace=0.15, left=0.06, right=0.98, top=1 - 0.5 / fig.get_figheight(),
+                            bottom=0.35 / fig.get_figheight())
+    # The sections behind each point: one strip of bars above the panels, on their date axis.
+    strip = fig.add_subplot(grid[0, :])
+    spacing = np.diff(np.sort(dates.to_numpy())).min() if len(dates) > 1 else None
+    strip.bar(dates.to_numpy(), counts.to_numpy(dtype=float),
+              width=spacing * 0.8 if spacing is not None else 20, color="#999")
+    strip.set_title("期間の節数", fontsize=9)
+    strip.tick_params(labelsize=7)
+    axes = np.array([fig.add_subplot(grid[1 + i // cols, i % cols], sharex=strip)
+                     for i in range(rows * cols)])
+    for ax in axes[len(panels):]:
+        ax.axis("off")
+    for i, ax in enumerate(axes[:len(panels)]):
+        if i % cols:
+            ax.tick_params(labelleft=False)
+    top = max(float(trends[value].max()), 1e-9) * 1.08
+    for ax, panel in zip(axes, panels, strict=False):
+        ax.set_ylim(0, top)
+        view = trends[trends[key] == panel].set_index("period").reindex(periods)
+        ax.plot(dates.to_numpy(), view[value].to_numpy(dtype=float),
+                marker="o" if len(dates) < 40 else None, markersize=3, linewidth=1.2,
+                color=colors.get(panel, "#4c72b0"))
+        ax.set_title(_short(titles.get(panel, panel), 24), fontsize=9)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.grid(alpha=0.3)
+        locator = AutoDateLocator(minticks=2, maxticks=5)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    if outside and dates.iloc[last] > dates.iloc[first]:
+        strip.set_xlim(dates.iloc[first], dates.iloc[last])
+    note = f"; 範囲外の節 {outside:,}" if outside else ""
+    fig.suptitle(f"{suptitle} (期間 {len(periods)}{note})", fontsize=11)
+    return fig
+
+
+def _no_data(message: str) -> Figure:
+    fig = PlotFigure(figsize=(8, 2.5), layout="constrained")
+    ax = fig.subplots()
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes)
+    ax.axis("off")
+    return fig
+
+
 def theme_share_over_time(tables: Tables, n_themes: int = 12) -> Figure:
     """Share of dated sections tagged with each theme, by period: one small chart per theme
-    (the ``n_themes`` most tagged), on one date axis, with the sections behind each point as
-    grey bars (``theme_trends``; computed by month from the sections when it is absent)."""
+    (the ``n_themes`` most tagged) in the theme's colour (``theme_trends``; computed by month
+    from the sections when it is absent)."""
     trends = tables.get("theme_trends")
     if trends is None:
         from .compare import theme_trends
 
         trends = theme_trends(tables["sections"], tables["section_themes"],
                               list(tables["themes"]["theme_id"]))
+    if trends.empty:
+        return _no_data("日付のある節がありません")
     trends = trends.astype({"n_sections": int, "period_sections": int, "share": float})
     totals = trends.groupby("theme_id")["n_sections"].sum()
     themes = [t for t in tables["themes"]["theme_id"] if totals.get(t, 0) > 0]
     themes = sorted(themes, key=lambda t: -totals[t])[:n_themes]
-    if trends.empty or not themes:
-        fig = PlotFigure(figsize=(8, 2.5), layout="constrained")
-        ax = fig.subplots()
-        message = "日付のある節がありません" if trends.empty else "タグのある節がありません"
-        ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes)
-        ax.axis("off")
-        return fig
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    if not themes:
+        return _no_data("タグのある節がありません")
+    labels = tables["themes"].set_index("theme_id")["label_ja"].to_dict()
+    n_sections = int(trends.drop_duplicates("period")["period_sections"].sum())
+    return _trend_panels(trends, "theme_id", "share", themes, labels, theme_colors(tables),
+                         f"テーマの推移 (期間ごとの節の割合, theme_trends; 節 {n_sections:,}")
 
-    labels = tables["themes"].set_index("theme_id")["label_ja"]
-    cols = min(4, len(themes))
-    rows = -(-len(themes) // cols)
-    fig = PlotFigure(figsize=(3.3 * cols, 0.7 + 2.0 * rows), layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True)
-    for ax in axes.flat[len(themes):]:
-        ax.axis("off")
-    per_period = trends.drop_duplicates("period").set_index("period")["period_sections"]
-    dates = _period_dates(pd.Series(per_period.index, index=per_period.index))
-    # The axis spans the periods that hold 99% of the sections: a few stray old dates would
-    # otherwise squeeze the years that matter into a corner.
-    order = np.argsort(dates.to_numpy(), kind="stable")
-    share = np.cumsum(per_period.to_numpy()[order]) / max(1, per_period.sum())
-    first = order[np.searchsorted(share, 0.005)]
-    last = order[min(len(order) - 1, np.searchsorted(share, 0.995))]
-    outside = int(per_period[(dates < dates.iloc[first]) | (dates > dates.iloc[last])].sum())
-    for ax, theme_id in zip(axes.flat, themes, strict=False):
-        view = trends[trends["theme_id"] == theme_id].set_index("period").reindex(
-            per_period.index)
-        ax.plot(dates.to_numpy(), view["share"].to_numpy(), marker="o" if len(dates) < 40
-                else None, markersize=3, linewidth=1.2, color="#c44e52")
-        ax.set_title(str(labels.get(theme_id, theme_id)), fontsize=9)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.grid(alpha=0.3)
-        locator = AutoDateLocator(minticks=2, maxticks=5)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-        if outside and dates.iloc[last] > dates.iloc[first]:
-            ax.set_xlim(dates.iloc[first], dates.iloc[last])
-    note = f"; 範囲外の節 {outside:,}" if outside else ""
-    fig.suptitle(f"テーマの推移 (期間ごとの節の割合, theme_trends; 節 {int(per_period.sum()):,}, "
-                 f"期間 {len(per_period)}{note})")
-    return fig
+
+def topic_share_over_time(tables: Tables, n_topics: int = 12) -> Figure | None:
+    """Mean topic weight of dated sections by period, one small chart per topic (the
+    ``n_topics`` largest); None without ``topic_trends`` rows."""
+    trends = tables.get("topic_trends")
+    if trends is None or trends.empty:
+        return None
+    trends = trends.astype({"topic_id": int, "weight": float})
+    sections = tables.get("theme_trends")
+    if sections is not None and len(sections):  # the sections behind each period
+        counts = sections.drop_duplicates("period").set_index("period")["period_sections"]
+        trends = trends.assign(period_sections=trends["period"].map(counts).fillna(0))
+    summary = tables["topic_summary"].astype({"topic_id": int, "share": float})
+    largest = list(summary.sort_values("share", ascending=False, kind="stable")["topic_id"]
+                   .head(n_topics))
+    labels = {int(r.topic_id): f"{r.topic_id}: {r.label}" for r in summary.itertuples()}
+    return _trend_panels(trends, "topic_id", "weight", largest, labels, {},
+                         "トピックの推移 (期間ごとの節の平均の重み, topic_trends")
 
 
 def k_selection_curve(tables: Tables) -> Figure | None:
@@ -230,7 +303,8 @@ def group_theme_shares(tables: Tables, by: str | None = None, n_themes: int = 6,
     for ax, theme_id in zip(axes.flat, themes, strict=False):
         view = rows[rows["theme_id"] == theme_id].set_index("group").reindex(groups)
         y = np.arange(len(groups))
-        ax.barh(y, view["share"], color="#4c72b0", alpha=0.8)
+        ax.barh(y, view["share"], color=theme_colors(tables).get(theme_id, "#4c72b0"),
+                alpha=0.85)
         ax.errorbar(view["share"], y, xerr=[view["share"] - view["ci_low"],
                                             view["ci_high"] - view["share"]],
                     fmt="none", ecolor="#222", capsize=2, linewidth=0.8)
@@ -373,6 +447,7 @@ PLOT_TITLES = {
     "theme_heatmap": "Themes of the articles with the strongest themes",
     "top_terms": "Topics and their top terms",
     "theme_share_over_time": "Themes over time (share of sections per period)",
+    "topic_share_over_time": "Topics over time (mean section weight per period)",
     "k_selection_curve": "Choosing the number of topics",
     "group_theme_shares": "Theme shares by group, with 95% intervals",
     "group_period_heatmap": "Theme shares by group and period",
@@ -383,6 +458,7 @@ ALL_PLOTS = {
     "theme_heatmap": theme_heatmap,
     "top_terms": top_terms,
     "theme_share_over_time": theme_share_over_time,
+    "topic_share_over_time": topic_share_over_time,
     "k_selection_curve": k_selection_curve,
     "group_theme_shares": group_theme_shares,
     "group_period_heatmap": group_period_heatmap,

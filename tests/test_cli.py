@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -304,9 +306,16 @@ def test_report_and_show_commands(tmp_path, seeds_dir):
     report = runner.invoke(app, ["report", str(out)])
     assert report.exit_code == 0, report.output
     assert (out / "report.html").read_text(encoding="utf-8").count("data:image/png") >= 3
-    show = runner.invoke(app, ["show", str(out)])
+    show = runner.invoke(app, ["show", str(out)], env={"COLUMNS": "80"})
     assert show.exit_code == 0, show.output
     assert "日米同盟・安全保障" in show.output and "Topics" in show.output
+    # Readable at 80 columns: no line wider (display cells: Japanese counts 2), each
+    # strongest section on a line of its own with its score.
+    from rich.cells import cell_len
+
+    lines = show.output.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80
+    assert any(re.match(r"^  [01]\.\d\d  \S+#\d+", line) for line in lines)
     missing = runner.invoke(app, ["show", str(tmp_path / "nothing")])
     assert missing.exit_code == 1
     assert "no such output folder" in missing.output

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
 import pytest
+from _browser import Browser, chromium
 
 from pipeline.plots import load_tables
 from pipeline.report import build_report, write_report
@@ -22,8 +22,10 @@ def out_dir(tmp_path_factory, seeds_dir):
 def test_report_is_self_contained(out_dir):
     page = build_report(load_tables(out_dir))
     assert page.startswith("<!DOCTYPE html>")
-    assert page.count("data:image/png;base64,") == 4
-    assert "http://" not in page.replace("https://", "") and "<script" not in page
+    # heatmap, top terms, themes and topics over time, k selection
+    assert page.count("data:image/png;base64,") == 5
+    # Scripts are inline: nothing is fetched.
+    assert "http://" not in page.replace("https://", "") and "<script src" not in page
     assert "<link" not in page and "src='http" not in page
     assert "日米地位協定" in page and "<mark>" in page
     # Japanese text in the page needs no system font: a subset of IPAex Gothic is embedded
@@ -32,28 +34,10 @@ def test_report_is_self_contained(out_dir):
     assert len(page) < 3_000_000
 
 
-def _chromium() -> str | None:
-    """Debian's chromium, installed here when missing (root with apt), else None."""
-    found = shutil.which("chromium")
-    if found or os.environ.get("JTOPICS_NO_APT") or not hasattr(os, "geteuid"):
-        return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return None
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    try:
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600,
-                       capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env,
-                       timeout=900, capture_output=True)
-    except (subprocess.SubprocessError, OSError):
-        return None
-    return shutil.which("chromium")
-
-
 def test_report_opens_in_headless_chromium(out_dir, tmp_path):
     import matplotlib.image as mpimg
 
-    browser = _chromium()
+    browser = chromium()
     if browser is None:
         pytest.skip("chromium is not installed and could not be installed (needs root and apt)")
     path = write_report(load_tables(out_dir), out_dir / "report.html")
@@ -82,7 +66,7 @@ def test_report_shows_group_comparisons(tmp_path, seeds_dir):
                by=("folder",), keyness_themes=("tariffs",))).write()
     page = build_report(load_tables(out))
     # The four plots of a plain run, then shares by group, group x month, distinctive words.
-    assert page.count("data:image/png;base64,") == 3 + 3
+    assert page.count("data:image/png;base64,") == 4 + 3
     assert "<h2>Distinctive words by group</h2>" in page
     assert "<h3>by folder in the sections tagged tariffs</h3>" in page
     assert "<td>朝日</td>" in page and "<td>読売</td>" in page
@@ -106,8 +90,9 @@ def test_the_embedded_font_has_a_glyph_for_every_character_shown(out_dir):
     shown = {ord(c) for c in text if not c.isspace()}
     missing = sorted(chr(c) for c in shown - covered)
     # Every character of the evidence, tables and headings is in an embedded font, but the
-    # emoji no shipped font has (the seeds have one: ✅), left to the reader's fonts.
-    assert missing == ["✅"], missing
+    # emoji no shipped font has (the seeds have ✅ and 💡), left to the reader's fonts.
+    assert "✅" in missing
+    assert all(0x2600 <= ord(c) < 0x2800 or ord(c) >= 0x1F000 for c in missing), missing
     assert {ord(c) for c in "日米地位協定"} <= shown
 
 
@@ -117,3 +102,97 @@ def test_symbols_the_japanese_font_lacks_come_from_a_second_embedded_font():
     css = _font_face("日本語の記事 ✔ Ωλ")
     assert css.count("@font-face") == 2 and "'jtopics-symbols'" in css
     assert _font_face("日本語の記事").count("@font-face") == 1
+
+
+
+def _explore(browser: Browser, path, word: str) -> dict:
+    """Drive the explorer as a reader would; what it showed at each step."""
+    seconds = browser.open(path.resolve().as_uri(), "document.body.dataset.ready")
+    seen = {"seconds": seconds}
+    seen["theme_rows"] = browser.evaluate(
+        "document.querySelectorAll('#theme-sections li').length")
+    # Choose another theme with sections: its list replaces the first one's.
+    themes = browser.evaluate("""[...document.querySelectorAll('#theme-select option')]
+        .map(o => o.value)""")
+    start = browser.evaluate("document.getElementById('theme-select').value")
+    seen["start_theme"] = start
+    browser.evaluate(f"""(() => {{ const s = document.getElementById('theme-select');
+        s.value = {themes[-1]!r}; s.dispatchEvent(new Event('change')); }})()""")
+    seen["chosen_rows"] = browser.evaluate(
+        "document.querySelectorAll('#theme-sections li').length")
+    browser.evaluate(f"""(() => {{ const s = document.getElementById('theme-select');
+        s.value = {start!r}; s.dispatchEvent(new Event('change')); }})()""")
+    browser.click("#theme-sections a.open")
+    seen["opened"] = browser.evaluate("document.getElementById('section-view').dataset.section")
+    seen["marks"] = browser.evaluate("document.querySelectorAll('#section-view mark').length")
+    seen["opened_text"] = browser.evaluate(
+        "document.querySelector('#section-view pre').textContent")
+    browser.type_text("#search-word", word)
+    browser.click("#search-form button")
+    seen["hits"] = browser.evaluate("document.querySelectorAll('#kwic-results li').length")
+    seen["hit_terms"] = browser.evaluate(
+        "[...document.querySelectorAll('#kwic-results li mark')].map(m => m.textContent)")
+    browser.click("#kwic-results a.open")
+    seen["search_opened"] = browser.evaluate(
+        "document.getElementById('section-view').dataset.section")
+    return seen
+
+
+@pytest.mark.parametrize("size", ["seeds", "livedoor"])
+def test_the_explorer_works_in_a_real_browser(size, out_dir, tmp_path, request):
+    from pipeline import Config, run
+
+    executable = chromium()
+    if executable is None:
+        pytest.skip("chromium is not installed and could not be installed (needs root and apt)")
+    folder, word = out_dir, "地位協定"
+    if size == "livedoor":
+        sample = request.getfixturevalue("livedoor_sample")(15)
+        corpus = tmp_path / "livedoor"
+        corpus.mkdir()
+        for name, data in sample:
+            (corpus / name).write_bytes(data)
+        folder, word = tmp_path / "out", "映画"
+        run(Config(inputs=(str(corpus),), cache=None, out=folder)).write()
+    tables = load_tables(folder)
+    path = write_report(tables, folder / "report.html")
+    browser = Browser(executable)
+    try:
+        seen = _explore(browser, path, word)
+        browser.screenshot(tmp_path / "report.png")
+    finally:
+        browser.close()
+    assert seen["seconds"] < 5
+    assert seen["theme_rows"] > 0 and seen["chosen_rows"] >= 0
+    # The explorer starts on the first theme with sections; its strongest section opens.
+    tagged = tables["themes"][tables["themes"]["n_sections"].astype(int) > 0]
+    assert seen["start_theme"] == tagged["theme_id"].iloc[0]
+    ranked = tables["section_themes"].sort_values(["score", "section_id"],
+                                                  ascending=[False, True])
+    strongest = ranked[ranked["theme_id"] == seen["start_theme"]]["section_id"]
+    assert seen["opened"] == strongest.iloc[0]
+    text = tables["sections"].set_index("section_id").loc[seen["opened"], "text"]
+    assert seen["opened_text"] == text and seen["marks"] > 0
+    assert seen["hits"] > 0 and set(seen["hit_terms"]) == {word}
+    assert seen["search_opened"] in set(tables["sections"]["section_id"])
+    import matplotlib.image as mpimg
+
+    assert mpimg.imread(tmp_path / "report.png").std() > 0.05
+
+
+def test_max_sections_bounds_the_text_the_explorer_embeds(out_dir):
+    from pipeline.report import explorer_data
+
+    tables = load_tables(out_dir)
+    small = explorer_data(tables, max_sections=3)
+    assert 0 < len(small["sections"]) <= 3
+    full = explorer_data(tables)
+    assert len(full["sections"]) == len(set(tables["section_themes"]["section_id"]) | set(
+        tables["section_topics"]["section_id"]))  # the seeds: every listed section fits
+    assert len(build_report(tables, max_sections=3)) < len(build_report(tables))
+    # Each theme has its colour, the same as the plots'.
+    from pipeline.plots import theme_colors
+
+    colors = theme_colors(tables)
+    assert {t["id"]: t["color"] for t in full["themes"]} == colors
+    assert len(set(colors.values())) == len(colors)
