@@ -7,6 +7,7 @@ WebSocket client is tornado's, which jtopics already depends on through Dask.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import shutil
@@ -21,8 +22,10 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--window-size=1280,1800"]
 
 
+@functools.cache
 def chromium() -> str | None:
-    """Debian's chromium, installed here when missing (root with apt), else None."""
+    """Debian's chromium, installed here when missing (root with apt), else None; tried once
+    per test session."""
     found = shutil.which("chromium")
     if found or os.environ.get("JTOPICS_NO_APT") or not hasattr(os, "geteuid"):
         return found
@@ -30,10 +33,10 @@ def chromium() -> str | None:
         return None
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     try:
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600,
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=300,
                        capture_output=True)
         subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env,
-                       timeout=900, capture_output=True)
+                       timeout=600, capture_output=True)
     except (subprocess.SubprocessError, OSError):
         return None
     return shutil.which("chromium")
