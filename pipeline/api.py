@@ -31,7 +31,7 @@ from .ingest import (
 )
 from .output import PartitionedTable, write_partitioned
 from .segment import segment
-from .tables import OUTPUT_COLUMNS
+from .tables import OUTPUT_COLUMNS, empty_table
 from .themes import (
     Taxonomy,
     excluded_spans,
@@ -543,7 +543,7 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None, 
                 )
             with timer("topics"):
                 fitted = pending.result() if pending is not None else fit_topics()
-                lineage = _empty_lineage()
+                lineage = empty_table("topic_lineage")
                 if previous is not None and fitted.model is not None:
                     fitted, lineage = _continue_topics(previous, fitted, vectorized)
     with timer("compare"):
@@ -584,13 +584,6 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None, 
     )
 
 
-def _empty_lineage() -> pd.DataFrame:
-    from .topics import LINEAGE_COLUMNS
-
-    return pd.DataFrame({c: pd.Series(dtype="int64" if c.endswith("_id") else (
-        "float64" if c == "similarity" else object)) for c in LINEAGE_COLUMNS})
-
-
 def _continue_topics(previous, fitted, vectorized):
     """Refitted topic tables with the ids of the previous model's topics they continue."""
     from .topics import match_topics, relabel, topic_similarity
@@ -615,14 +608,13 @@ def _applied_topics(model, vectorized, sections: pd.DataFrame, period: str):
     """The topic tables of new documents on a saved model's topics."""
     import numpy as np
 
+    from .topics import relabel
+
     fitted = {int(t["topic_id"]): t for t in model.topics}
     coherence = np.array([fitted.get(i, {}).get("coherence", np.nan) for i in model.topic_ids],
                          dtype=np.float64)
     stability = np.array([fitted.get(i, {}).get("stability", np.nan) for i in model.topic_ids],
                          dtype=np.float64)
-    from .topics import relabel
-
-    fitted = {int(t["topic_id"]): t for t in model.topics}
     tables = model_tables(model.topic_model, vectorized, sections,
                           top_terms=model.settings.top_terms, period=period,
                           coherence=coherence, stability=stability)

@@ -50,8 +50,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
-from .tables import OUTPUT_COLUMNS
-from .textutil import period_label
+from .tables import OUTPUT_COLUMNS, empty_table
+from .textutil import period_labels, section_periods
 from .vectorize import DocumentTermMatrix
 
 # z of a two-sided 95% interval.
@@ -165,8 +165,9 @@ class Grouping:
 
 
 def groupings(articles: pd.DataFrame, meta: pd.DataFrame, by: Sequence[str],
-              period: str = "month") -> list[Grouping]:
-    """The groups of ``articles`` (article_id, published) under each field of ``by``.
+              periods: np.ndarray) -> list[Grouping]:
+    """The groups of ``articles`` (article_id) under each field of ``by``; ``periods`` are
+    the articles' periods (the groups of ``published``).
 
     Raises
     ------
@@ -177,7 +178,7 @@ def groupings(articles: pd.DataFrame, meta: pd.DataFrame, by: Sequence[str],
     ids = articles["article_id"].astype(str)
     for field in by:
         if field == PUBLISHED:
-            values = articles["published"].astype(str).map(lambda d: period_label(d, period))
+            values = pd.Series(periods, index=articles.index)
         else:
             rows = meta[meta["key"] == field]
             if rows.empty:
@@ -275,15 +276,8 @@ def _share_table(groupings_: list[Grouping], periods: np.ndarray, outcomes: np.n
                 "ci_high": interval.high.ravel().round(DECIMALS),
             }))
     if not frames:
-        return _empty(table)
+        return empty_table(table)
     return pd.concat(frames, ignore_index=True)[OUTPUT_COLUMNS[table]]
-
-
-def _empty(table: str) -> pd.DataFrame:
-    from .tables import TABLES
-
-    return pd.DataFrame({c.name: pd.Series(dtype=object if c.dtype == "str" else c.dtype)
-                         for c in TABLES[table].columns})
 
 
 def group_themes(sections: pd.DataFrame, section_themes: pd.DataFrame, theme_ids: Sequence[str],
@@ -334,11 +328,10 @@ def theme_trends(sections: pd.DataFrame, section_themes: pd.DataFrame,
                  theme_ids: Sequence[str], period: str = "month") -> pd.DataFrame:
     """The ``theme_trends`` table: per theme and period, the sections tagged and their share
     of the period's sections (every theme in every dated period)."""
-    labels = {d: period_label(d, period) for d in sections["published"].astype(str).unique()}
-    section_period = sections["published"].astype(str).map(labels)
+    section_period = section_periods(sections, period).reset_index(drop=True)
     dated = section_period != ""
     if not dated.any() or not len(theme_ids):
-        return _empty("theme_trends")
+        return empty_table("theme_trends")
     per_period = section_period[dated].value_counts().sort_index()
     tag_period = section_themes["section_id"].map(
         pd.Series(section_period.to_numpy(), index=sections["section_id"].to_numpy()))
@@ -444,7 +437,7 @@ def keyness(counts: DocumentTermMatrix, sections: pd.DataFrame, article_ids: np.
                     "z": np.round(z[order], DECIMALS),
                 }))
     if not frames:
-        return _empty("keyness")
+        return empty_table("keyness")
     return pd.concat(frames, ignore_index=True)[OUTPUT_COLUMNS["keyness"]]
 
 
@@ -493,16 +486,15 @@ def comparison_tables(
     """
     trends = theme_trends(sections, section_themes, theme_ids, period)
     if not by:
-        return ComparisonTables(_empty("group_themes"), _empty("group_topics"),
-                                _empty("keyness"), trends)
+        return ComparisonTables(empty_table("group_themes"), empty_table("group_topics"),
+                                empty_table("keyness"), trends)
     article_ids = articles["article_id"].astype(str).to_numpy(dtype=object)
-    found = groupings(articles, meta, by, period)
-    periods = articles["published"].astype(str).map(
-        lambda d: period_label(d, period)).to_numpy(dtype=object)
+    periods = period_labels(articles["published"], period).to_numpy(dtype=object)
+    found = groupings(articles, meta, by, periods)
     return ComparisonTables(
         group_themes(sections, section_themes, theme_ids, article_ids, found, periods),
         group_topics(sections, section_topics, topic_ids, article_ids, found, periods),
         keyness(counts, sections, article_ids, found, section_themes, keyness_themes,
-                keyness_top) if counts is not None else _empty("keyness"),
+                keyness_top) if counts is not None else empty_table("keyness"),
         trends,
     )

@@ -53,6 +53,7 @@ import pandas as pd
 
 from .config import TableColumns
 from .errors import InputFileError, UsageError
+from .tables import OUTPUT_COLUMNS, empty_table
 from .textutil import iso_datetime_date, published_date
 
 TEXT_SUFFIXES = (".txt", ".md")
@@ -573,15 +574,12 @@ def _deduplicate_ids(rows: list[dict[str, object]]) -> list[tuple[str, str, str]
     return renamed
 
 
-META_COLUMNS = ["article_id", "key", "value"]
-
-
 def meta_table(articles: pd.DataFrame) -> pd.DataFrame:
     """The ``article_meta`` table of ``articles.meta``: one row per (article, key), in article
     then column order."""
     if "meta" not in articles:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in META_COLUMNS})
+        return empty_table("article_meta")
     rows = [(article_id, key, value)
             for article_id, meta in zip(articles["article_id"], articles["meta"], strict=True)
             if isinstance(meta, dict) for key, value in meta.items()]
-    return pd.DataFrame(rows, columns=META_COLUMNS, dtype=object)
+    return pd.DataFrame(rows, columns=OUTPUT_COLUMNS["article_meta"], dtype=object)

@@ -156,6 +156,14 @@ LARGE_TABLES = ("tokens", "sentences", "boilerplate")
 PERIODS = ("day", "week", "month", "quarter", "year")
 
 
+def empty_table(name: str):
+    """A table with no rows: its declared columns with their types (``str`` as object)."""
+    import pandas as pd
+
+    return pd.DataFrame({c.name: pd.Series(dtype=object if c.dtype == STR else c.dtype)
+                         for c in TABLES[name].columns})
+
+
 def markdown() -> str:
     """The README's table of the output tables."""
     lines = ["| table | made by | rows | columns |", "|---|---|---|---|"]

@@ -295,11 +295,15 @@ def period_label(date: str, period: str = "month") -> str:
     raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
 
 
+def period_labels(dates, period: str = "month"):
+    """A Series of ISO dates as periods (:func:`period_label` once per distinct date)."""
+    dates = dates.astype(str)
+    return dates.map({date: period_label(date, period) for date in dates.unique()})
+
+
 def section_periods(sections, period: str = "month"):
     """``sections.published`` as periods (a Series indexed by section_id; ``""`` undated)."""
-    published = sections.set_index("section_id")["published"].astype(str)
-    labels = {date: period_label(date, period) for date in published.unique()}
-    return published.map(labels)
+    return period_labels(sections.set_index("section_id")["published"], period)
 
 
 def split_sentences(line: str) -> list[tuple[int, int]]:

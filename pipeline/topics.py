@@ -49,6 +49,7 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from ._parallel import Executor
+from .tables import OUTPUT_COLUMNS
 from .textutil import section_periods
 
 TOPIC_COLUMNS = ["topic_id", "rank", "term", "weight"]
@@ -616,7 +617,6 @@ def model_tables(model: TopicModel, vectorized, sections: pd.DataFrame | None = 
 # A refitted topic continues an old one when their term distributions have at least this
 # cosine similarity (and the optimal assignment pairs them).
 CONTINUING_SIMILARITY = 0.5
-LINEAGE_COLUMNS = ["old_topic_id", "new_topic_id", "similarity", "status"]
 
 
 def topic_similarity(old: np.ndarray, old_terms: np.ndarray, new: np.ndarray,
@@ -673,7 +673,7 @@ def match_topics(similarity: np.ndarray, old_ids: list[int],
         if r not in continuing:
             best = float(similarity[r].max()) if n_new else 0.0
             records.append((old_ids[r], -1, best, "gone"))
-    lineage = pd.DataFrame(records, columns=LINEAGE_COLUMNS).astype(
+    lineage = pd.DataFrame(records, columns=OUTPUT_COLUMNS["topic_lineage"]).astype(
         {"old_topic_id": "int64", "new_topic_id": "int64"})
     lineage["similarity"] = lineage["similarity"].round(DECIMALS)
     order = {"continuing": 0, "new": 1, "gone": 2}

@@ -111,9 +111,16 @@ def _mass(counts: dict[str, int], weights: dict[str, float]) -> float:
     return sum(weights[k] * (1.0 + math.log(c)) for k, c in counts.items())
 
 
+def _fit_seeded(dtm: DocumentTermMatrix, lexical: np.ndarray,
+                any_evidence: np.ndarray) -> SeededNaiveBayes:
+    """The learned model: the sure sections as seeds, those without evidence as background
+    (rows in ``dtm`` order)."""
+    return SeededNaiveBayes().fit(dtm.matrix, lexical >= SEED_SCORE, ~any_evidence.any(axis=1))
+
+
 def _learned_probabilities(dtm: DocumentTermMatrix, lexical: np.ndarray,
                            any_evidence: np.ndarray) -> tuple[np.ndarray, SeededNaiveBayes]:
-    model = SeededNaiveBayes().fit(dtm.matrix, lexical >= SEED_SCORE, ~any_evidence.any(axis=1))
+    model = _fit_seeded(dtm, lexical, any_evidence)
     return model.predict_proba(dtm.matrix), model
 
 
@@ -145,7 +152,7 @@ def fit_learned(section_ids, evidence: SectionEvidence, taxonomy: Taxonomy,
     lexical, any_evidence = _lexical(ids, evidence, taxonomy, options.density)
     rows_of = {sid: i for i, sid in enumerate(ids)}
     order = np.array([rows_of[str(s)] for s in dtm.doc_ids], dtype=np.int64)
-    return _learned_probabilities(dtm, lexical[order], any_evidence[order])[1]
+    return _fit_seeded(dtm, lexical[order], any_evidence[order])
 
 
 def section_scores(
