@@ -100,6 +100,7 @@ class Result:
     keyness: pd.DataFrame
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     # What the run fitted (or the model it applied): model.save(folder) keeps it.
     model: Any = None
@@ -336,6 +337,7 @@ class _Plan:
     warnings: list[str]
     ranges: list[tuple[int, int]]  # the chunks, as ranges of entries
     workers: int
+    notices: list[str]  # how table columns were read
 
 
 @dataclass
@@ -374,8 +376,10 @@ def _plan(config: Config, model=None) -> _Plan:
         terms += sorted(load_wordlist(config.terms))
     if model is not None:
         stopwords, terms = model.stopwords, list(model.terms)
+    notices: list[str] = []
     entries, skipped = plan_articles(config.input_paths, strict=config.strict,
-                                     columns=config.table_columns, group_from=config.group_from)
+                                     columns=config.table_columns, group_from=config.group_from,
+                                     files=config.file_filter, notices=notices)
     if not entries and not skipped:
         raise UsageError("no input files (.txt/.md in folders, or tables given by name)")
     sizes = [entry_size(entry) for entry in entries]
@@ -386,7 +390,7 @@ def _plan(config: Config, model=None) -> _Plan:
     ranges = chunk_ranges(len(entries), n_chunks, weights=sizes,
                           taper=2 * workers if workers > 1 else 0) if entries else []
     return _Plan(taxonomy, sources, stopwords, tuple(terms), entries, skipped,
-                 renamed_warnings(entries), ranges, workers)
+                 renamed_warnings(entries), ranges, workers, notices)
 
 
 def _map_chunks(config: Config, plan: _Plan, executor: Executor,
@@ -578,7 +582,7 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None, 
         topic_lineage=lineage, theme_trends=compared.theme_trends,
         group_themes=compared.group_themes,
         group_topics=compared.group_topics, keyness=compared.keyness, skipped=merged.skipped,
-        warnings=warnings, seconds=seconds,
+        warnings=warnings, notices=plan.notices, seconds=seconds,
         model=model if model is not None else _fitted_model(
             settings, plan, vectorized, fitted, learned),
     )

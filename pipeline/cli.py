@@ -133,6 +133,19 @@ def run_command(
     title_col: Annotated[str | None, typer.Option(help="Title column of tabular inputs.")] = None,
     date_col: Annotated[str | None, typer.Option(help="Date column of tabular inputs.")] = None,
     url_col: Annotated[str | None, typer.Option(help="URL column of tabular inputs.")] = None,
+    sheet: Annotated[
+        str | None, typer.Option(help="Sheet of .xlsx inputs to read (default: every sheet).")
+    ] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option(help="Read only the files of input folders matching this glob "
+                          "(repeatable; e.g. '*.csv', 'README.txt').")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(help="Leave out the files of input folders matching this glob "
+                          "(repeatable).")
+    ] = None,
     exclude_kinds: Annotated[
         str, typer.Option(help="Sentence kinds left out of theme tagging, e.g. comment,citation.")
     ] = "",
@@ -184,7 +197,9 @@ def run_command(
             stopwords=stopwords, terms=terms, workers=workers,
             cache=None if no_cache else cache, id_col=id_col, text_col=text_col,
             title_col=title_col,
-            date_col=date_col, url_col=url_col, exclude_kinds=exclude_kinds, strict=strict,
+            date_col=date_col, url_col=url_col, sheet=sheet,
+            include=tuple(include or ()), exclude=tuple(exclude or ()),
+            exclude_kinds=exclude_kinds, strict=strict,
             excel=excel, force=force, engine=engine, scheduler=scheduler,
             chunk_chars=chunk_chars, skip_tables=skip_tables, group_from=group_from,
             by=tuple(by or ()), period=period, keyness_themes=tuple(keyness_theme or ()),
@@ -237,6 +252,8 @@ def _execute(config: Config, quiet: bool, debug: bool, model_dir: Path | None = 
     for warning in result.warnings:
         stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if not quiet:
+        for notice in result.notices:
+            stderr.print(f"note: {escape(notice)}", highlight=False)
         _print_summary(result, time.perf_counter() - started)
         if save_model is not None:
             stdout.print(f"saved the model in {save_model}")
@@ -271,6 +288,19 @@ def apply_command(
     title_col: Annotated[str | None, typer.Option(help="Title column of tabular inputs.")] = None,
     date_col: Annotated[str | None, typer.Option(help="Date column of tabular inputs.")] = None,
     url_col: Annotated[str | None, typer.Option(help="URL column of tabular inputs.")] = None,
+    sheet: Annotated[
+        str | None, typer.Option(help="Sheet of .xlsx inputs to read (default: every sheet).")
+    ] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option(help="Read only the files of input folders matching this glob "
+                          "(repeatable; e.g. '*.csv', 'README.txt').")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(help="Leave out the files of input folders matching this glob "
+                          "(repeatable).")
+    ] = None,
     group_from: Annotated[
         str | None, typer.Option(help="Make each file's folder a metadata field: 'folder'.")
     ] = None,
@@ -296,6 +326,7 @@ def apply_command(
             engine=engine, scheduler=scheduler, chunk_chars=chunk_chars,
             skip_tables=skip_tables, cache=None if no_cache else cache, id_col=id_col,
             text_col=text_col, title_col=title_col, date_col=date_col, url_col=url_col,
+            sheet=sheet, include=tuple(include or ()), exclude=tuple(exclude or ()),
             group_from=group_from, by=tuple(by or ()), period=period, strict=strict,
             excel=excel, force=force,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from dataclasses import asdict, dataclass, field
 from numbers import Integral, Real
@@ -40,6 +41,28 @@ class TableColumns:
     title_col: str | None = None
     date_col: str | None = None
     url_col: str | None = None
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class FileFilter:
+    """Which files of a folder are read: ``include`` and ``exclude`` globs (matched against
+    the path below the folder and against the file name; ``*`` crosses folders).
+
+    Without ``include``, a folder gives its text files (``.txt``, ``.md``) and workbooks
+    (``.xlsx``); other tables found there are reported, not read. With ``include``, only the
+    files it matches are read, tables included. ``exclude`` wins over both. Files named
+    LICENSE, README, CHANGES … are skipped with a reason unless ``include`` names them
+    (:mod:`pipeline.ingest` applies it).
+    """
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def matches(self, patterns: tuple[str, ...], relative: str) -> bool:
+        name = relative.rsplit("/", 1)[-1]
+        return any(fnmatch.fnmatchcase(relative, p) or fnmatch.fnmatchcase(name, p)
+                   for p in patterns)
 
 
 @dataclass(frozen=True)
@@ -99,6 +122,12 @@ class Config:
     id_col, text_col, title_col, date_col, url_col : str or None
         Columns of tabular inputs (JSON Lines, CSV, Parquet). ``text_col`` may be omitted when
         a column is obviously the text (text, body, content, 本文…).
+    sheet : str or None
+        The sheet of Excel inputs to read (None: every sheet).
+    include, exclude : tuple of str
+        Globs choosing the files of input folders (see :class:`pipeline.ingest.FileFilter`):
+        with ``include`` only the matching files are read (tables too), ``exclude`` leaves
+        files out; LICENSE/README/CHANGES files are read only when included.
     exclude_kinds : tuple of str
         Sentence kinds left out of theme tagging, e.g. ``("comment", "citation")``.
     engine : {'local', 'dask'}
@@ -156,6 +185,9 @@ class Config:
     title_col: str | None = None
     date_col: str | None = None
     url_col: str | None = None
+    sheet: str | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     exclude_kinds: tuple[str, ...] = ()
     engine: str = "local"
     scheduler: str | None = None
@@ -193,6 +225,9 @@ class Config:
         "title_col": [InstanceOf(str, "a str"), NoneValue()],
         "date_col": [InstanceOf(str, "a str"), NoneValue()],
         "url_col": [InstanceOf(str, "a str"), NoneValue()],
+        "sheet": [InstanceOf(str, "a str"), NoneValue()],
+        "include": [InstanceOf(tuple, "a tuple of globs")],
+        "exclude": [InstanceOf(tuple, "a tuple of globs")],
         "exclude_kinds": [SubsetOf(frozenset(SENTENCE_KINDS))],
         "engine": [Options(frozenset({"local", "dask"}))],
         "scheduler": [InstanceOf(str, "a str"), NoneValue()],
@@ -219,6 +254,11 @@ class Config:
             names = self.skip_tables.split(",") if isinstance(self.skip_tables, str) else (
                 self.skip_tables)
             object.__setattr__(self, "skip_tables", tuple(n.strip() for n in names if n.strip()))
+        for name in ("include", "exclude"):
+            value = getattr(self, name)
+            if isinstance(value, (list, str)):
+                object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(
+                    str(v) for v in value))
         for name in ("by", "keyness_themes"):
             value = getattr(self, name)
             if isinstance(value, (list, str)):
@@ -252,7 +292,12 @@ class Config:
     def table_columns(self) -> TableColumns:
         """Column names for tabular inputs."""
         return TableColumns(self.id_col, self.text_col, self.title_col, self.date_col,
-                            self.url_col)
+                            self.url_col, self.sheet)
+
+    @property
+    def file_filter(self) -> FileFilter:
+        """Which files of input folders are read."""
+        return FileFilter(self.include, self.exclude)
 
     @property
     def themes_path(self) -> Path:

@@ -43,6 +43,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import sys
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -51,13 +52,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import TableColumns
+from .config import FileFilter, TableColumns
 from .errors import InputFileError, UsageError
 from .tables import OUTPUT_COLUMNS, empty_table
-from .textutil import iso_datetime_date, published_date
+from .textutil import iso_datetime_date, line_date, published_date
 
 TEXT_SUFFIXES = (".txt", ".md")
 TABLE_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".tsv", ".parquet", ".xlsx")
+# What a folder is searched for, and what of it is read without --include (see FileFilter).
+FOLDER_SUFFIXES = (*TEXT_SUFFIXES, *TABLE_SUFFIXES)
+FOLDER_DEFAULT_SUFFIXES = (*TEXT_SUFFIXES, ".xlsx")
 # Document formats that are not text: named with the tool that converts them.
 DOCUMENT_SUFFIXES = {".pdf": "pdftotext", ".doc": "LibreOffice", ".docx": "LibreOffice",
                      ".ppt": "LibreOffice", ".pptx": "LibreOffice", ".odt": "LibreOffice",
@@ -91,46 +95,71 @@ class Skipped:
     reason: str
 
 
-def collect_files(inputs: Iterable[str]) -> list[Path | str]:
-    """Expand folders (recursively, ``.txt``/``.md``) into a sorted list; keep ``-`` as is.
+@dataclass(frozen=True)
+class Found:
+    """A file to read: where, its size (None unless a folder listed it), and why not when it
+    is to be skipped."""
+
+    path: Path | str
+    size: int | None = None
+    skip: str = ""
+
+
+def collect_files(inputs: Iterable[str], files: FileFilter | None = None) -> list[Path | str]:
+    """Expand folders (recursively; see :class:`FileFilter`) into a sorted list of the files
+    to read; keep ``-`` as is.
 
     Raises
     ------
     UsageError
         When a path does not exist.
     """
-    return [item for item, _size in _collect(inputs)]
+    return [found.path for found in _collect(inputs, files or FileFilter()) if not found.skip]
 
 
-def _collect(inputs: Iterable[str]) -> list[tuple[Path | str, int | None]]:
-    """:func:`collect_files` with each file's size in bytes (None for standard input)."""
-    files: list[tuple[Path | str, int | None]] = []
+def _collect(inputs: Iterable[str], files: FileFilter) -> list[Found]:
+    """:func:`collect_files` with each file's size, and the files found to skip."""
+    found: list[Found] = []
     for raw in inputs:
         if raw == STDIN:
-            files.append((STDIN, None))
+            found.append(Found(STDIN))
             continue
         path = Path(raw)
         if path.is_dir():
             # Sorted by parts, which is how paths compare (cheaper than Path comparisons).
-            files.extend(sorted(_text_files(path), key=lambda item: item[0].parts))
+            found.extend(sorted(_folder_files(path, files), key=lambda f: f.path.parts))
         elif path.is_file():
-            files.append((path, None))
+            found.append(Found(path))
         else:
             raise UsageError(f"{raw}: no such file or folder")
-    return files
+    return found
 
 
-def _text_files(root: Path) -> Iterator[tuple[Path, int]]:
-    """The text files under ``root`` (not hidden; linked folders not entered, links to files
-    followed) and their sizes."""
+def _folder_files(root: Path, files: FileFilter) -> Iterator[Found]:
+    """The files under ``root`` to read or to report (not hidden; linked folders not entered,
+    links to files followed)."""
     for folder, _folders, names in os.walk(root):
         for name in names:
-            if name.startswith(".") or os.path.splitext(name)[1].lower() not in TEXT_SUFFIXES:
+            suffix = os.path.splitext(name)[1].lower()
+            if name.startswith(".") or suffix not in FOLDER_SUFFIXES:
                 continue
             path = Path(folder, name)
+            relative = path.relative_to(root).as_posix()
+            if files.matches(files.exclude, relative):
+                continue
+            included = files.matches(files.include, relative)
+            if files.include and not included:
+                continue
+            skip = ""
+            if not included and path.stem.upper().startswith(NOT_ARTICLES):
+                skip = (f"not an article ({name} in a folder; name the file or "
+                        f"--include '{name}' to read it)")
+            elif not included and suffix not in FOLDER_DEFAULT_SUFFIXES:
+                skip = (f"a {suffix} table in a folder is not read unless named; name it or "
+                        f"--include '*{suffix}'")
             try:
                 if path.is_file():
-                    yield path, path.stat().st_size
+                    yield Found(path, path.stat().st_size, skip)
             except OSError:
                 continue
 
@@ -225,6 +254,27 @@ def read_stdin() -> dict[str, object]:
     return _article("stdin", "<stdin>", text, encoding, hashlib.sha256(data).hexdigest())
 
 
+_FRONT_MATTER_FIELD_RE = re.compile(r"^(?:[A-Za-z_][\w-]*\s*:.*|\s+-\s.*|\s*-\s.*|\s*)$")
+MAX_FRONT_MATTER_LINES = 60
+
+
+def front_matter(lines: list[str]) -> tuple[int, dict[str, str]]:
+    """A Markdown post's front matter (``---`` lines around ``key: value`` lines at the top):
+    the number of lines it takes (0 without one) and its fields (values unquoted)."""
+    if not lines or lines[0].strip() != "---":
+        return 0, {}
+    fields: dict[str, str] = {}
+    for number, line in enumerate(lines[1:MAX_FRONT_MATTER_LINES], start=1):
+        if line.strip() == "---":
+            return number + 1, fields
+        if not _FRONT_MATTER_FIELD_RE.match(line):
+            return 0, {}
+        key, sep, value = line.partition(":")
+        if sep and not line.startswith((" ", "\t", "-")):
+            fields[key.strip().lower()] = value.strip().strip("\"'")
+    return 0, {}
+
+
 def is_livedoor_header(lines: list[str]) -> bool:
     """Line 1 a URL and line 2 an ISO datetime: the Livedoor news corpus layout."""
     return (
@@ -236,13 +286,21 @@ def is_livedoor_header(lines: list[str]) -> bool:
 
 
 MAX_TITLE_CHARS = 200
+# How many of a plain-text article's first non-blank lines may hold its date line.
+DATE_LINES = 6
 
 
 def _header(lines: list[str]) -> tuple[str, str, str]:
     if is_livedoor_header(lines):
         return _short(lines[2].strip()), lines[0].strip(), iso_datetime_date(lines[1])
-    title = _short(next((line.strip() for line in lines if line.strip()), ""))
-    published = next((d for d in map(published_date, lines) if d), "")
+    skip, fields = front_matter(lines)
+    first = next((line.strip() for line in lines[skip:] if line.strip()), "")
+    title = _short(fields.get("title") or re.sub(r"^#{1,6}\s+", "", first))
+    published = _to_date(fields["date"]) if fields.get("date") else ""
+    published = published or next((d for d in map(published_date, lines[skip:]) if d), "")
+    if not published:  # a date line among the first lines (under the title, a byline…)
+        opening = [line for line in lines[skip:] if line.strip()][:DATE_LINES]
+        published = next((d for d in map(line_date, opening) if d), "")
     return title, "", published
 
 
@@ -305,8 +363,11 @@ def _meta_value(value: object) -> str | None:
     return text or None
 
 
-def read_table(path: Path, cols: TableColumns) -> tuple[list[dict], list[Skipped]]:
-    """Read a JSON Lines, CSV/TSV or Parquet file with one article per row.
+def read_table(path: Path, cols: TableColumns, notices: list[str] | None = None,
+               ) -> tuple[list[dict], list[Skipped]]:
+    """Read a JSON Lines, CSV/TSV, Parquet or Excel file with one article per row (every
+    sheet of a workbook, or ``cols.sheet``); ``notices`` receives a line saying which
+    columns were recognised as what.
 
     Returns
     -------
@@ -333,7 +394,10 @@ def read_table(path: Path, cols: TableColumns) -> tuple[list[dict], list[Skipped
             encoding = "parquet"
         elif suffix == ".xlsx":
             # Every sheet, in workbook order; a row's source names its sheet and line.
-            sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+            sheets = pd.read_excel(path, sheet_name=_sheet(path, cols.sheet), dtype=str,
+                                   engine="openpyxl")
+            if cols.sheet is not None:
+                sheets = {cols.sheet: sheets}
             records = [(f"{source}:{sheet}:{i + 2}", rec)
                        for sheet, frame in sheets.items()
                        for i, rec in enumerate(frame.fillna("").to_dict("records"))]
@@ -378,6 +442,8 @@ def read_table(path: Path, cols: TableColumns) -> tuple[list[dict], list[Skipped
             [c for c in columns if c != text_col], names)
     # Every other column is the article's metadata (outlet, category, author…).
     meta_columns = [c for c in columns if c not in used.values()]
+    if notices is not None:
+        notices.append(_columns_notice(source, used, meta_columns))
 
     rows = []
     for index, (row_source, record) in enumerate(records, start=1):
@@ -401,9 +467,35 @@ def read_table(path: Path, cols: TableColumns) -> tuple[list[dict], list[Skipped
     return rows, skipped
 
 
+def _sheet(path: Path, sheet: str | None) -> str | None:
+    """``sheet`` if the workbook has it (None: every sheet)."""
+    if sheet is None:
+        return None
+    names = pd.ExcelFile(path, engine="openpyxl").sheet_names
+    if sheet not in names:
+        raise InputFileError(str(path), f"no sheet {sheet!r} for --sheet (sheets: "
+                                        f"{', '.join(names)})")
+    return sheet
+
+
+_FLAGS = {"text_col": "text", "id_col": "id", "title_col": "title", "date_col": "date",
+          "url_col": "url"}
+
+
+def _columns_notice(source: str, used: dict[str, str | None], meta: list[str]) -> str:
+    """One line: which column was read as what, and which are metadata."""
+    chosen = ", ".join(f"{role} {used[name]!r}" for name, role in _FLAGS.items() if used[name])
+    missing = [role for name, role in _FLAGS.items() if not used[name]]
+    line = f"{source}: columns read as {chosen}"
+    if missing:
+        line += f" (no {'/'.join(missing)} column; name one with --{missing[0]}-col)"
+    return line + (f"; metadata: {', '.join(meta)}" if meta else "")
+
+
 def plan_articles(
     inputs: Iterable[str], strict: bool = False, columns: TableColumns | None = None,
-    group_from: str | None = None,
+    group_from: str | None = None, files: FileFilter | None = None,
+    notices: list[str] | None = None,
 ) -> tuple[list[dict[str, object]], list[tuple[int, Skipped]]]:
     """What to read, in input order, without reading text files yet.
 
@@ -412,6 +504,8 @@ def plan_articles(
     rows are read here. Ids are made unique across all entries (``-2``, ``-3`` … in input
     order), so they do not depend on which process reads which file. With ``group_from``
     ``'folder'``, each text file's metadata has ``folder``: the name of the folder holding it.
+    ``files`` says which files of a folder are read; ``notices`` receives one line per table
+    saying which of its columns were taken for what.
 
     Returns
     -------
@@ -423,19 +517,17 @@ def plan_articles(
     columns = columns or TableColumns()
     entries: list[dict[str, object]] = []
     skipped: list[tuple[int, Skipped]] = []
-    for item, size in _collect(inputs):
+    for found in _collect(inputs, files or FileFilter()):
+        item, size = found.path, found.size
         order = len(entries) + len(skipped)
-        # size is known for the files a folder listed, not for the ones named; skipped even
-        # with --strict: they are not bad articles
-        if size is not None and item.stem.upper().startswith(NOT_ARTICLES):
-            skipped.append((order, Skipped(str(item), f"not an article ({item.name} in a "
-                                                      "folder; name the file to read it)")))
+        if found.skip:  # skipped even with --strict: they are not bad articles
+            skipped.append((order, Skipped(str(item), found.skip)))
             continue
         try:
             if item == STDIN:
                 entries.append({**read_stdin(), "order": order})
             elif item.suffix.lower() in TABLE_SUFFIXES:
-                table_rows, table_skipped = read_table(item, columns)
+                table_rows, table_skipped = read_table(item, columns, notices)
                 if strict and table_skipped:
                     first = table_skipped[0]
                     raise InputFileError(first.source, first.reason)

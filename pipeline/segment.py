@@ -36,12 +36,14 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from .ingest import is_livedoor_header
+from .ingest import front_matter, is_livedoor_header
+from .tables import NO_THEME_KINDS
 from .textutil import normalize, published_date, split_sentences, trim_span
 
 SECTION_COLUMNS = [
-    "section_id", "article_id", "ordinal", "kind", "heading", "line_start", "line_end",
-    "char_start", "char_end", "published", "text", "analysis_text",
+    "section_id", "article_id", "ordinal", "kind", "heading", "level", "parent_id",
+    "heading_path", "line_start", "line_end", "char_start", "char_end", "published", "text",
+    "analysis_text",
 ]
 BOILERPLATE_COLUMNS = ["article_id", "line", "text"]
 SENTENCE_COLUMNS = ["section_id", "sentence_id", "kind", "text", "char_start", "char_end"]
@@ -54,7 +56,7 @@ _BOILERPLATE_RE = re.compile(
     r"この記事をシェア(?:する)?|シェアする|ツイート|いいね|スポンサーリンク|広告|PR|"
     r"関連記事|人気記事|おすすめ記事|目次|この記事を書いた人|Share|Tweet|"
     r"記事をお気に入りに登録.{0,20}|この記事をツイート|この記事にコメント.{0,10}|"
-    r"[\[［(（]?(?:記事|続き)を読む[\]］)）]?)$",
+    r"[…]*[\[［(（]?(?:記事|続き)を読む[\]］)）]?)$",
     re.IGNORECASE,
 )
 # A "related articles/links" heading: it and the link lines under it are boilerplate.
@@ -62,6 +64,15 @@ _RELATED_RE = re.compile(
     r"^[■●◆◇□▼▶★◎【\[［＜<]?\s*(?:関連記事|関連リンク|関連情報|関連ニュース|関連URL|関連サイト|"
     r"おすすめ記事|人気記事|あわせて読みたい|合わせて読みたい|こちらもおすすめ)\s*[】\]］＞>]?\s*$"
 )
+# A table-of-contents line with a dot leader and a page number (1．概況 ………… 2).
+_LEADER_RE = re.compile(r"(?:…{2,}|\.{4,}|・{4,}|‥{2,}|－{4,})\s*[0-9０-９]{1,4}\s*$")
+_PAGER_START = frozenset("0123456789<＜«‹前-－―")
+# A table of contents' own title (○添付資料の目次, ■目次).
+_CONTENTS_RE = re.compile(r"^[○〇■●◆◇□]?\s*\S{0,12}の?目次$")
+# A pager (1 2 3 次ページ, < 1 2 3 >) or a page number line (- 2 -).
+_PAGER_RE = re.compile(
+    r"^(?:[<＜«‹]\s*|前へ\s*)?(?:[0-9]{1,2}\s+){1,}[0-9]{1,2}\s*(?:次ページ|次へ|[>＞»›])?\s*$"
+    r"|^[-－―]\s*[0-9０-９]{1,3}\s*[-－―]$")
 _NEXT_PAGE_RE = re.compile(r"^(?:次のページ(?:を読む|へ)|続きを読む|次ページ)\s*[⇒→>＞»]*\s*$")
 _EXPLICIT_HEADING_RES = (
     re.compile(r"^#{1,6}\s+\S"),
@@ -77,20 +88,36 @@ _EXPLICIT_HEADING_RES = (
                r"(?![\d\s]+$)\S.{0,30}$"),
     re.compile(r"^[(（][アイウエオカキクケコサシスセソ][)）]\s*\S"),
     re.compile(r"^[＜<][^＞>]{2,30}[＞>]$"),
+    # an FAQ's numbered question (Q1. …): the title of its answer
+    re.compile(r"^[QＱ]\s*(?:\d{1,2}|[０-９]{1,2})\s*[.．:：)）]?\s*\S"),
 )
+_FAQ_QUESTION_RE = _EXPLICIT_HEADING_RES[-1]
+_ANSWER_RE = re.compile(r"^[AＡ]\s*(?:\d{1,2}|[０-９]{1,2})?\s*[.．:：)）]")
+# A byline or credit: 記事執筆：…, 文・写真／…, 筆者＠handle.
+_BYLINE_RE = re.compile(r"^(?:記事執筆|執筆者?|文|取材|撮影|構成|編集|文・写真|写真・文|聞き手|"
+                        r"text|photo|written by)\s*[:：/／・]|[@＠][A-Za-z0-9_]", re.IGNORECASE)
+_UNIT_AFTER_NUMBER_RE = re.compile(r"^[0-9０-９]{1,2}[ \u3000]+[A-Za-z%]{1,3}$")
 _EXPLICIT_HEADING_RE = re.compile("|".join(f"(?:{rx.pattern})" for rx in _EXPLICIT_HEADING_RES))
 # News datelines such as 【ワシントン共同】 or 【北京＝山田太郎】 open a paragraph; not headings.
 _DATELINE_RE = re.compile(
     r"^(?:【[^】]*(?:共同|時事|ロイター|AFP|AP|発|支局|特派員|[=＝])[^】]*】"
     r"|【[^】]{1,10}】\s*(?:\d{4}年|\d{1,2}月\d{1,2}日))")
 # Photo and figure captions are not headings.
-_CAPTION_RE = re.compile(r"^(?:写真|画像|図表?|表|イラスト|動画)\s*[:：（(]")
+_CAPTION_RE = re.compile(
+    r"^(?:(?:写真|画像|図表?|表|イラスト|動画)\s*[:：（(]"
+    r"|【(?:写真|画像|動画|図解?|地図|グラフ|表|チャート|イラスト)[^】]{0,8}】)")
 _BULLET_START = (*tuple("✅💡•・-*+>※▪◦»"), "- ", "* ", "> ", "「", "『", "“", '"')
 _SENTENCE_FINAL = (*tuple("。.!!??…、,，:：;；"), "...", "・・・")
 _SENTENCE_ENDING_RE = re.compile(
     r"(?:ます|ました|ません|ましょう|です|でした|でしょう|ください|だ|だった|である|った|ない|"
     r"よ|ね|わ|な|か|けど|から|ので|のに|て|で|が|を|に|は|へ|も|や|と|し)$"
 )
+_POLITE_ENDING_RE = re.compile(
+    r"(?:ます|ました|ません|ましょう|です|でした|でしょう|ください|だ|だった|である|った)$")
+# Section names of reports that end like a sentence fragment.
+_SECTION_WORDS = frozenset({"はじめに", "初めに", "始めに", "おわりに", "終わりに", "むすびに",
+                            "結びに", "さいごに", "最後に"})
+_OUTER_WORDS = frozenset({"まとめ", "結論", "序論", "序章", "終章", "要旨", "要約", "概要"})
 _QUESTION_END = ("?", "?")
 # Wikipedia copied from a browser: a heading ends with its edit link, or the link follows it
 # on a line of its own (masked); its table of contents repeats the headings as numbered lines
@@ -113,8 +140,12 @@ def _balanced(text: str) -> bool:
     return all(text.count(pair[0]) == text.count(pair[1]) for pair in _BRACKETS)
 
 
-def heading_shaped(line: str) -> bool:
-    """True for a short line that could be a heading: not a sentence, bullet, URL or fragment."""
+def heading_shaped(line: str, strict: bool = True) -> bool:
+    """True for a short line that could be a heading: not a sentence, bullet, URL or fragment.
+
+    ``strict=False`` accepts a line ending in a particle or a plain negative (…の日程は,
+    …の雪辱へ, 「後れを取らない」), as headlines do; it is used where the layout itself
+    says the line is a heading."""
     s = line.strip()
     if not 2 <= len(s) <= MAX_HEADING_CHARS:
         return False
@@ -126,7 +157,10 @@ def heading_shaped(line: str) -> bool:
         return False
     if "。" in s:
         return False
-    return not _SENTENCE_ENDING_RE.search(normalize(s).rstrip(")]」』 "))
+    if normalize(s) in _SECTION_WORDS:
+        return True
+    ending = _SENTENCE_ENDING_RE if strict else _POLITE_ENDING_RE
+    return not ending.search(normalize(s).rstrip(")]」』 "))
 
 
 def explicit_heading(line: str) -> bool:
@@ -143,13 +177,25 @@ def explicit_heading(line: str) -> bool:
         return False
     if _DATELINE_RE.match(s) or _CAPTION_RE.match(s):
         return False
+    if _FAQ_QUESTION_RE.match(s):
+        return _balanced(s)  # a question may end with 。
     body = re.sub(r"^(?:#{1,6}|[■●◆◇□▼▶★◎]|第\S+?[章節部回]|\S{1,3}?[.．)）]|[①-⑳])\s*", "", s)
+    if _UNIT_AFTER_NUMBER_RE.match(s):
+        return False  # 88 kg, 3 cm: a measurement, not 1 見出し
     return not body.endswith(("。", "...", "…")) and _balanced(s)
 
 
 def is_boilerplate(line: str) -> bool:
     s = line.strip()
-    return bool(s) and bool(_BOILERPLATE_RE.match(s) or _NEXT_PAGE_RE.match(s))
+    if not s:
+        return False
+    if _BOILERPLATE_RE.match(s) or _NEXT_PAGE_RE.match(s):
+        return True
+    # The other furniture ends in a page number, opens a pager or ends in 目次: those
+    # characters decide which regex can match at all.
+    return bool((s[-1].isdigit() and _LEADER_RE.search(s))
+                or (s[0] in _PAGER_START and _PAGER_RE.match(s))
+                or (s.endswith("目次") and _CONTENTS_RE.match(s)))
 
 
 def _is_question(line: str) -> bool:
@@ -163,7 +209,9 @@ def _find_headings(lines: list[_Line], first_body: int, masked: set[int]) -> lis
     content = [i for i, ln in enumerate(lines) if ln.stripped and i not in masked]
     n_blank = sum(1 for ln in lines if not ln.stripped)
     blank_layout = n_blank >= 0.25 * max(1, len(content))
+    one_line_paragraphs = blank_layout and _one_line_paragraphs(lines, content)
     headings = []
+    above_paragraph = []
     for pos, i in enumerate(content):
         if i < first_body:
             continue
@@ -173,26 +221,111 @@ def _find_headings(lines: list[_Line], first_body: int, masked: set[int]) -> lis
         if prev_i is not None and _is_question(lines[prev_i].text) and prev_i == i - 1:
             continue  # the short answer under a question, not a heading
         if explicit_heading(line.text):
-            # a run of numbered lines with nothing between them is a list, not headings
-            if not _in_numbered_list(lines, content, pos):
+            # a run of numbered lines with nothing between them is a list, not headings;
+            # a numbered question (Q1. …) is a heading over its A. answer only (an FAQ), not
+            # in an interview
+            if not _in_numbered_list(lines, content, pos) and (
+                    not _FAQ_QUESTION_RE.match(line.stripped) or (
+                        next_i is not None and _ANSWER_RE.match(lines[next_i].stripped))):
                 headings.append(i)
             continue
-        if not heading_shaped(line.text) or next_i is None:
+        if next_i is None:
             continue
-        next_text = lines[next_i].stripped
         after_blank = i == 0 or not lines[i - 1].stripped
-        if (next_i == i + 1 and (_is_question(next_text) or (
+        if after_blank and len(line.stripped) <= 25 and section_kind(line.stripped) != "body":
+            headings.append(i)  # 参考文献, 脚注, お問い合わせ先 … over their block
+            continue
+        if not heading_shaped(line.text, strict=False):
+            continue
+        shaped = heading_shaped(line.text)
+        next_text = lines[next_i].stripped
+        long_next = len(next_text) >= max(2 * len(line.stripped), 40)
+        if (next_i == i + 1 and ((shaped and _is_question(next_text)) or (
                 after_blank and next_text.startswith(_INTERVIEW_QUESTION)))) or (
-            blank_layout and after_blank
+            (shaped or _particle_headline(line.stripped)) and blank_layout and after_blank
+            and long_next
             and i + 1 < len(lines) and not lines[i + 1].stripped
-            and len(next_text) >= max(2 * len(line.stripped), 40)
+            and not _caption_like(line.stripped)
         ):
             headings.append(i)
+        elif (one_line_paragraphs and after_blank and long_next and next_i == i + 1
+              and _ends_paragraph(lines, next_i) and prev_i is not None
+              and lines[prev_i].stripped.endswith(_PARAGRAPH_END) and _headline(line.stripped)
+              and not _caption_like(line.stripped)):
+            # One-line paragraphs between blank lines (news sites): a heading sits on the
+            # line above its first paragraph, after a paragraph that ended.
+            above_paragraph.append(i)
+    # Such headings come in series; a lone one is more likely a short paragraph.
+    if len(above_paragraph) >= 2:
+        headings = sorted(headings + above_paragraph)
     return headings
+
+
+def _parent_like(line: str) -> bool:
+    """Short and headline-like, not a caption (…＝place), byline （支局 名前） or figure
+    title: what a parent heading with no text of its own looks like."""
+    s = normalize(line)
+    return len(s) <= 30 and _headline(s) and not _caption_like(s)
+
+
+def _caption_like(line: str) -> bool:
+    """A photo or figure caption (…＝東京・市谷, 図表III-2-4（…）) or a byline in brackets."""
+    s = normalize(line)
+    return ("=" in s or bool(_IMAGE_WORDS_RE.search(s) or _BYLINE_RE.search(s))
+            or s.startswith(("○", "〇"))
+            or (s.startswith("(") and s.endswith(")")))
+
+
+def _block_chars(lines: list[_Line], i: int) -> int:
+    """Characters of the paragraph starting at line ``i`` (up to the next blank line)."""
+    total = 0
+    while i < len(lines) and lines[i].stripped:
+        total += len(lines[i].stripped)
+        i += 1
+    return total
+
+
+_PARAGRAPH_END = ("。", "」", "』")
+
+
+# Words of a caption under a picture (本体の側面（画像上）, 並べた図, 写真はこちら).
+_IMAGE_WORDS_RE = re.compile(r"画像|写真|図表|^図\s*\d|図$|図[（(]|イメージ|こちら")
+
+
+_HEADLINE_TAIL_RE = re.compile(r"(?:[にへかはもを]|ない|ず)$")
+
+
+def _particle_headline(line: str) -> bool:
+    """A short headline ending in a particle or a negative (アラスカLNGに名乗りを上げるか,
+    半導体と造船も候補に), as news subheadings do."""
+    s = normalize(line)
+    return (len(s) <= 24 and _headline(s) and not _caption_like(s)
+            and bool(_HEADLINE_TAIL_RE.search(s.rstrip("」』 "))) and not re.search(r"[♪!?☆★]", s))
+
+
+def _headline(line: str) -> bool:
+    """A headline-like line: no comma, not a question, exclamation, quote or list label."""
+    s = normalize(line)
+    return ("、" not in s and "," not in s and not s.endswith(("!", "?"))
+            and not _IMAGE_WORDS_RE.search(s)
+            and not s.startswith((*_INTERVIEW_QUESTION, "Q", "「", "(", "—", "―")))
+
+
+def _ends_paragraph(lines: list[_Line], i: int) -> bool:
+    return i + 1 >= len(lines) or not lines[i + 1].stripped
+
+
+def _one_line_paragraphs(lines: list[_Line], content: list[int]) -> bool:
+    """Whether most paragraphs are one line between blank lines (not hard-wrapped text)."""
+    if len(content) < 6:
+        return False
+    followed = sum(1 for i in content if i + 1 < len(lines) and lines[i + 1].stripped)
+    return followed <= 0.4 * len(content)
 
 
 # An interviewer's question line: ――ロシアの侵攻は…
 _INTERVIEW_QUESTION = ("――", "——", "−−", "--")
+_LABEL_RE = re.compile(r"^【[^】]{1,8}】\s*\S")
 _NUMBER_RE = re.compile(r"^[(（]?(?:\d{1,2}|[０-９]{1,2}|[①-⑳])[)）.．]?")
 
 
@@ -212,6 +345,8 @@ def _in_numbered_list(lines: list[_Line], content: list[int], pos: int) -> bool:
 def _numbering(line: str) -> str | None:
     """The numbering scheme a line opens with (digits in brackets, digits and a dot, circled
     digits), or None."""
+    if _LABEL_RE.match(line):
+        return "【label】"  # 【日時】10月18日 / 【場所】公民館: a list of particulars
     match = _NUMBER_RE.match(line)
     if not match or not match.group():
         return None
@@ -345,6 +480,162 @@ def parse_citation(line: str) -> dict[str, str] | None:
 
 
 
+# --- Section hierarchy -------------------------------------------------------------------
+# A heading's numbering or marker scheme decides its level: schemes nest in the order they
+# first appear (1 / (1) / ア in a white paper), a scheme seen before closes the levels under
+# it, and schemes with an order of their own (第N部 > 章 > 節, Markdown's # count, 2.1 dotted
+# depth, Wikipedia's table of contents) keep it even when a document starts mid-way.
+_SCHEME_RES: tuple[tuple[str, re.Pattern], ...] = (
+    ("markdown", re.compile(r"^(#{1,6})\s")),
+    ("dai", re.compile(r"^第[0-9一二三四五六七八九十百]+([部編章節款項])")),
+    ("dotted", re.compile(r"^\d{1,2}((?:\.\d{1,2})+)[.\s]")),
+    ("roman", re.compile(r"^(?:[IVX]{1,5}|[Ⅰ-Ⅻ])(?:[.．\s]|$)")),
+    ("(digit)", re.compile(r"^[(]\d{1,2}[)]")),
+    ("digit)", re.compile(r"^\d{1,2}[)]")),
+    ("digit.", re.compile(r"^\d{1,2}[.．]\s*\D")),
+    ("digit", re.compile(r"^\d{1,2}\s+\D")),
+    ("circled", re.compile(r"^[①-⑳]")),
+    ("(kana)", re.compile(r"^[(][アイウエオカキクケコサシスセソ][)]")),
+    ("kana", re.compile(r"^[アイウエオカキクケコサシスセソ]\s")),
+    ("(alpha)", re.compile(r"^[(][a-zA-Z][)]")),
+    ("alpha)", re.compile(r"^[a-zA-Z][).]\s")),
+    ("faq", re.compile(r"^Q\s*\d")),
+    # ■ ● ◆ and 【】 mark headings of one level: pages mix them freely
+    ("mark", re.compile(r"^[■●◆◇□▼▶★◎◯〇【]")),
+    ("angle", re.compile(r"^[<]")),
+)
+_DAI_RANKS = {"部": 0, "編": 0, "章": 1, "節": 2, "款": 3, "項": 4}
+_REFERENCE_HEADINGS = frozenset({
+    "脚注", "注", "注釈", "注記", "註", "注・出典", "脚注・出典", "出典", "出典・脚注", "参照",
+    "参考", "参考文献", "参考資料", "参考リンク", "参考サイト", "引用文献", "引用", "文献",
+    "関連項目", "関連文献", "関連書籍", "外部リンク", "関連記事", "関連リンク", "関連情報",
+    "references", "notes", "see also", "external links", "sources", "bibliography",
+})
+# Every reference or contact heading holds one of these (checked before normalising).
+_NO_THEME_WORD_RE = re.compile(
+    r"注|註|出典|参|文献|引用|関連|リンク|問い?合わせ|問合せ|連絡先|窓口|"
+    r"references|notes|see also|external|sources|bibliography", re.IGNORECASE)
+_CONTACT_RE = re.compile(
+    r"^(?:本件に関する|このページに関する|この記事に関する)?お?問い?合わ?せ先?"
+    r"|^(?:連絡先|担当窓口|取材に関するお問い合わせ)")
+
+
+class Scheme(NamedTuple):
+    """How a heading is marked: ``family`` (e.g. ``digit.``, ``dai``, ``markdown``) and, for
+    families with an order of their own, ``rank`` (smaller is higher; None otherwise)."""
+
+    family: str
+    rank: int | None
+
+
+def heading_scheme(heading: str, toc_depth: int | None = None) -> Scheme:
+    """The numbering or marker scheme of a heading line (see the hierarchy notes above)."""
+    s = normalize(_EDIT_LINK_RE.sub("", heading)).strip()
+    if toc_depth is not None:
+        return Scheme("toc", toc_depth)
+    for family, pattern in _SCHEME_RES:
+        match = pattern.match(s)
+        if match is None:
+            continue
+        if family == "markdown":
+            return Scheme(family, len(match.group(1)))
+        if family == "dai":
+            return Scheme(family, _DAI_RANKS[match.group(1)])
+        if family == "dotted":
+            return Scheme(family, match.group(1).count(".") + 1)
+        return Scheme(family, None)
+    if _EDIT_LINK_RE.search(heading.strip()):
+        return Scheme("wiki", None)
+    if s in _SECTION_WORDS or s in _OUTER_WORDS:
+        return Scheme("outer", None)  # はじめに, おわりに: beside the chapters, not in them
+    return Scheme("plain", None)
+
+
+def heading_levels(schemes: list[Scheme], closing: list[bool] | None = None) -> list[int]:
+    """Level (1 = top) of each heading of a document from its scheme, in document order.
+
+    ``closing`` marks headings that start at the top when their scheme is new (a notes or
+    contact block after the last chapter is not part of it).
+    """
+    stack: list[Scheme] = []
+    levels = []
+    for n, scheme in enumerate(schemes):
+        same = [i for i, open_ in enumerate(stack) if open_.family == scheme.family
+                and open_.rank == scheme.rank]
+        if same:
+            del stack[same[0] + 1:]
+        elif scheme.family == "outer" or (
+                closing is not None and closing[n] and scheme.rank is None):
+            stack = [] if scheme.family == "outer" else [scheme]
+            levels.append(1)
+            continue
+        else:
+            # A ranked scheme goes above the open levels of its family ranked below it
+            # (第2章 after 第3節 closes the 節).
+            lower = [i for i, open_ in enumerate(stack) if open_.family == scheme.family
+                     and scheme.rank is not None and open_.rank is not None
+                     and open_.rank > scheme.rank]
+            if lower:
+                del stack[lower[0]:]
+            stack.append(scheme)
+        levels.append(len(stack))
+    return levels
+
+
+def heading_core(heading: str) -> str:
+    """A heading's words without its marker, numbering and edit link (``■脚注`` -> 脚注)."""
+    s = normalize(_EDIT_LINK_RE.sub("", heading)).strip()
+    s = re.sub(r"^(?:#{1,6}\s*|第\S+?[部編章節款項]\s*|\d{1,2}(?:\.\d{1,2})*[.)]?\s*"
+               r"|[(]\S{1,2}[)]\s*|[①-⑳]\s*|[■●◆◇□▼▶★◎◯〇]\s*)", "", s)
+    return s.strip("【】<>[]()「」 ").strip()
+
+
+def section_kind(heading: str) -> str:
+    """``references`` for a notes, sources, related-links or external-links heading,
+    ``contact`` for a contact block, else ``body``."""
+    if not _NO_THEME_WORD_RE.search(heading):
+        return "body"  # most headings: no word of either kind at all
+    core = heading_core(heading)
+    if core.lower() in _REFERENCE_HEADINGS:
+        return "references"
+    if _CONTACT_RE.match(core):
+        return "contact"
+    return "body"
+
+
+def _hierarchy(sections: list[dict], heading_lines: dict[str, str],
+               toc_depths: dict[str, int]) -> None:
+    """Fill ``level``, ``parent_id`` and ``heading_path`` of an article's sections in place
+    (``heading_lines``: section_id -> its heading line as written, marker included), and mark
+    the sections under a references heading as references too."""
+    headed = [s for s in sections if s["section_id"] in heading_lines]
+    schemes = [heading_scheme(heading_lines[s["section_id"]],
+                              toc_depths.get(heading_core(s["heading"])) if toc_depths else None)
+               for s in headed]
+    # An unmarked heading with no text, right above another unmarked one, opens a block of
+    # them (冒頭発言 > 日・フィリピン外相会談, 質疑応答 > …).
+    for n in range(len(headed) - 1):
+        following = headed[n + 1]
+        if (schemes[n].family == "plain" and schemes[n + 1].family == "plain"
+                and headed[n]["line_start"] == headed[n]["line_end"]
+                and following["ordinal"] == headed[n]["ordinal"] + 1):
+            schemes[n] = Scheme("plain-block", None)
+    closing = [s["kind"] in NO_THEME_KINDS for s in headed]
+    levels = dict(zip((id(s) for s in headed), heading_levels(schemes, closing), strict=True))
+    open_: list[dict] = []  # the enclosing sections, one per level
+    for section in sections:
+        level = levels.get(id(section), 1)
+        del open_[level - 1:]
+        parent = open_[-1] if open_ else None
+        if parent is not None and parent["kind"] in ("references", "contact"):
+            section["kind"] = parent["kind"]
+        section["level"] = level
+        section["parent_id"] = parent["section_id"] if parent else ""
+        path = [p["heading"] for p in open_] + [section["heading"]]
+        section["heading_path"] = " > ".join(h for h in path if h)
+        open_.append(section)
+
+
 class ArticleSegments(NamedTuple):
     sections: list[dict]
     boilerplate: list[dict]
@@ -368,7 +659,9 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
     """Split one article's text into section, boilerplate, sentence and citation rows."""
     lines = _lines(text)
     raw = [ln.text for ln in lines]
-    first_body = 2 if is_livedoor_header(raw) else 0  # skip the URL and date lines
+    first_body = 2 if is_livedoor_header(raw) else front_matter(raw)[0]
+    while first_body < len(lines) and not lines[first_body].stripped:
+        first_body += 1  # the URL and date lines, or the front matter, are not text
     title = next((ln.stripped for ln in lines[first_body:] if ln.stripped), "")
 
     masked: set[int] = set(range(first_body))
@@ -393,7 +686,8 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
             masked.add(i)
             if _NEXT_PAGE_RE.match(s) and teaser_from is None:
                 teaser_from = i + 1
-    masked |= _table_of_contents(lines, first_body)
+    toc, toc_depths = _table_of_contents(lines, first_body)
+    masked |= toc | _running_lines(lines, first_body)
     edit_links = {i for i, ln in enumerate(lines) if _EDIT_LINK_RE.fullmatch(ln.stripped)}
     masked |= edit_links
     # Nothing after the teaser's text is a heading of this page.
@@ -414,6 +708,7 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
     sections: list[dict] = []
     sentences: list[tuple] = []
     citations: list[dict] = []
+    heading_lines: dict[str, str] = {}
     for (begin, kind), stop in zip(starts, ends, strict=True):
         keep = [j for j in range(begin, stop) if lines[j].stripped and j not in masked]
         if not keep:
@@ -427,12 +722,15 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
                 analysis = analysis[:a] + " " * (b - a) + analysis[b:]
         own_date = next((d for j in keep if (d := published_date(lines[j].text))), "")
         ordinal = len(sections)
+        heading = normalize_heading(first.stripped) if kind == "body" else ""
+        if kind == "body":
+            heading_lines[f"{article_id}#{len(sections)}"] = first.stripped
         sections.append({
             "section_id": f"{article_id}#{ordinal}",
             "article_id": article_id,
             "ordinal": ordinal,
-            "kind": kind,
-            "heading": normalize_heading(first.stripped) if kind == "body" else "",
+            "kind": section_kind(heading) if kind == "body" else kind,
+            "heading": heading,
             "line_start": first.number,
             "line_end": last.number,
             "char_start": first.start,
@@ -458,6 +756,7 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
                 citation = parse_citation(ln.text)
                 if citation is not None:
                     citations.append({"section_id": section_id, **citation})
+    _hierarchy(sections, heading_lines, toc_depths)
     boilerplate = [
         {"article_id": article_id, "line": lines[j].number, "text": lines[j].stripped}
         for j in sorted(masked) if j >= first_body
@@ -465,27 +764,46 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
     return ArticleSegments(sections, boilerplate, sentences, citations)
 
 
-def _table_of_contents(lines: list[_Line], first_body: int) -> set[int]:
+MIN_RUNNING_CHARS = 12
+
+
+def _running_lines(lines: list[_Line], first_body: int) -> set[int]:
+    """Line indices of a running header or footer: a line of some length (not a marked
+    heading) that comes back word for word, as a page header does in text from a PDF."""
+    seen: dict[str, list[int]] = {}
+    for i, ln in enumerate(lines[first_body + 1:], start=first_body + 1):
+        if len(ln.stripped) >= MIN_RUNNING_CHARS:
+            seen.setdefault(ln.stripped, []).append(i)
+    return {i for text, where in seen.items() if len(where) >= 2
+            and not explicit_heading(text) and not text.endswith(_PARAGRAPH_END)
+            for i in where}
+
+
+def _table_of_contents(lines: list[_Line], first_body: int) -> tuple[set[int], dict[str, int]]:
     """Line indices of a table of contents: a 目次 line, and numbered lines (1, 2.1 …) whose
-    titles come back later as lines of their own (the headings they list)."""
+    titles come back later as lines of their own (the headings they list); and the depth of
+    each listed title (1 for ``2``, 2 for ``2.1``), which is its heading's level."""
     texts = [ln.stripped for ln in lines]
     later = {}
     for i, text in enumerate(texts):
         later.setdefault(_EDIT_LINK_RE.sub("", text).strip(), []).append(i)
     toc: set[int] = set()
+    depths: dict[str, int] = {}
     for i, text in enumerate(texts):
         if i < first_body:
             continue
         match = _TOC_ENTRY_RE.match(text)
-        if match and any(j > i for j in later.get(match.group(1).strip(), [])):
+        title = match.group(1).strip() if match else ""
+        if match and any(j > i for j in later.get(title, [])):
             toc.add(i)
+            depths.setdefault(heading_core(title), text.split()[0].count(".") + 1)
     if len(toc) < 3:
-        return set()
+        return set(), {}
     first = min(toc)
     heading = max((j for j in range(first) if texts[j]), default=None)
     if heading is not None and texts[heading] in ("目次", "目次[非表示]", "内容"):
         toc.add(heading)
-    return toc
+    return toc, depths
 
 
 def normalize_heading(line: str) -> str:
@@ -530,7 +848,7 @@ def segment(articles: pd.DataFrame) -> Segmentation:
         citation_rows.extend(parts.citations)
     sections = pd.DataFrame(section_rows, columns=SECTION_COLUMNS)
     sections = sections.astype({
-        "ordinal": "int64", "line_start": "int64", "line_end": "int64",
+        "ordinal": "int64", "level": "int64", "line_start": "int64", "line_end": "int64",
         "char_start": "int64", "char_end": "int64",
     })
     sentences = pd.DataFrame(sentence_rows, columns=SENTENCE_COLUMNS).astype(

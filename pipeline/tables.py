@@ -48,7 +48,12 @@ TABLES: dict[str, Table] = {t.name: t for t in (
            ("article_id", STR), ("key", STR), ("value", STR)),
     _table("sections", "pipeline.segment", "one row per section of an article",
            ("section_id", STR, "`{article_id}#{ordinal}`"), ("article_id", STR),
-           ("ordinal", INT, "0 = lead"), ("kind", STR, "lead/body/teaser"), ("heading", STR),
+           ("ordinal", INT, "0 = lead"),
+           ("kind", STR, "lead/body/teaser, or references (notes, sources, related and "
+            "external links) and contact, which carry no themes"), ("heading", STR),
+           ("level", INT, "1 = top; a sub-heading is one more than its parent"),
+           ("parent_id", STR, "section_id of the enclosing section; empty at level 1"),
+           ("heading_path", STR, "the headings from the top down, joined by ` > `"),
            ("line_start", INT), ("line_end", INT), ("char_start", INT), ("char_end", INT),
            ("published", STR), ("text", STR)),
     _table("boilerplate", "pipeline.segment",
@@ -146,6 +151,9 @@ OUTPUT_COLUMNS: dict[str, list[str]] = {
     name: [column.name for column in table.columns] for name, table in TABLES.items()}
 
 # Values of ``sentences.kind`` (pipeline.segment assigns them; --exclude-kinds names them).
+SECTION_KINDS = ("lead", "body", "teaser", "references", "contact")
+# Section kinds that name topics without discussing them: no theme evidence is taken there.
+NO_THEME_KINDS = ("references", "contact")
 SENTENCE_KINDS = ("heading", "question", "answer", "body", "bullet", "quote", "source_summary",
                   "citation", "comment", "date")
 

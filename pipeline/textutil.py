@@ -255,6 +255,31 @@ def published_date(line: str) -> str:
     return _iso(*match.groups())
 
 
+_ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925}
+_LINE_DATE_RE = re.compile(
+    r"(?:(?P<era>令和|平成|昭和)\s*(?P<era_year>元|\d{1,2})\s*年|(?P<year>(?:19|20)\d{2})\s*[年/.\-])"
+    r"\s*(?P<month>\d{1,2})\s*[月/.\-]\s*(?P<day>\d{1,2})(?!\d)")
+MAX_DATE_LINE_CHARS = 40
+
+
+def line_date(line: str) -> str:
+    """ISO date of a short date line (``2024年6月11日 22時05分``, ``令和7年2月8日``,
+    ``2022.5.4``, ``掲載日：２０２５/０２/０８``, full-width digits and era years included), or
+    ``""`` for any other line (a sentence that mentions a date is not a date line)."""
+    s = unicodedata.normalize("NFKC", line).strip()
+    if not s or len(s) > MAX_DATE_LINE_CHARS or "。" in s:
+        return ""
+    match = _LINE_DATE_RE.search(s)
+    if match is None or match.start() > 12:
+        return ""
+    if match.group("era"):
+        era_year = match.group("era_year")
+        year = _ERAS[match.group("era")] + (1 if era_year == "元" else int(era_year))
+    else:
+        year = int(match.group("year"))
+    return _iso(str(year), match.group("month"), match.group("day"))
+
+
 def iso_datetime_date(line: str) -> str:
     """ISO date from a line that is only an ISO date or datetime, or ``""``."""
     match = _ISO_DATETIME_RE.match(line)

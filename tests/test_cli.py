@@ -426,3 +426,43 @@ def test_kwic_refuses_an_unknown_file_type(tmp_path):
     done = CliRunner().invoke(app, ["kwic", "地位協定", "--out", str(tmp_path / "k.json")])
     assert done.exit_code == 2 and "must end in .csv or .xlsx" in done.output
     assert not (tmp_path / "k.json").exists()
+
+
+def test_inputs_as_analysts_keep_them_include_sheet_and_column_notice(tmp_path):
+    import openpyxl
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    book = openpyxl.Workbook()
+    book.active.title = "朝日"
+    book.active.append(["id", "outlet", "date", "title", "body"])
+    book.active.append(["a1", "朝日", "2025-02-08", "地位協定",
+                        "政府は日米地位協定の改定を求めた。"])
+    other = book.create_sheet("読売")
+    other.append(["id", "outlet", "date", "title", "body"])
+    other.append(["y1", "読売", "2025-02-09", "防衛費", "防衛費の増額を議論した。"])
+    book.save(folder / "clips.xlsx")
+    (folder / "README.txt").write_text("このフォルダについて。\n", encoding="utf-8")
+    (folder / "memo.txt").write_text("日米首脳会談\n令和7年2月8日\n首相は大統領と会談した。\n",
+                                     encoding="utf-8")
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["run", str(folder), "--out", str(out), "--sheet", "朝日",
+                                 "--exclude", "memo.txt"])
+    assert result.exit_code == 0, result.output
+    articles = pd.read_csv(out / "articles.csv", keep_default_na=False)
+    assert articles[["article_id", "title", "published"]].values.tolist() == [
+        ["a1", "地位協定", "2025-02-08"]]
+    assert "skipped: " in result.output and "README.txt: not an article" in result.output
+    assert ("note: " in result.output and "columns read as text 'body', id 'id', title "
+            "'title', date 'date'" in result.output and "metadata: outlet" in result.output)
+    # --include names what a folder gives; the dated memo fills published from its date line
+    result = runner.invoke(app, ["run", str(folder), "--out", str(out), "--force", "-q",
+                                 "--include", "memo.txt", "--include", "README.txt"])
+    assert result.exit_code == 0, result.output
+    articles = pd.read_csv(out / "articles.csv", keep_default_na=False)
+    assert articles[["article_id", "published"]].values.tolist() == [
+        ["README", ""], ["memo", "2025-02-08"]]
+    result = runner.invoke(app, ["run", str(folder / "clips.xlsx"), "--out", str(out),
+                                 "--sheet", "毎日"])
+    assert result.exit_code != 0
+    assert "no sheet '毎日' for --sheet (sheets: 朝日, 読売)" in result.output

@@ -318,3 +318,101 @@ def test_license_and_readme_files_in_a_folder_are_skipped_with_a_reason(tmp_path
     # named on its own, it is read
     entries, skipped = plan_articles([str(tmp_path / "README.md")])
     assert [e["article_id"] for e in entries] == ["README"] and not skipped
+
+
+def _workbook(path: Path, sheets: dict[str, list[list[str]]]) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_xlsx_in_a_folder_is_read_and_sheet_picks_one(tmp_path):
+    from pipeline.config import TableColumns
+
+    (tmp_path / "a.txt").write_text(TEXT, encoding="utf-8")
+    _workbook(tmp_path / "clips.xlsx", {
+        "朝日": [["id", "text"], ["x1", "日米地位協定の改定を求めた。"]],
+        "読売": [["id", "text"], ["y1", "防衛費の増額を議論した。"]]})
+    articles, skipped = ingest([str(tmp_path)])
+    assert articles["article_id"].tolist() == ["a", "x1", "y1"] and skipped == []
+    assert articles["source"].tolist()[1:] == [f"{tmp_path}/clips.xlsx:朝日:2",
+                                               f"{tmp_path}/clips.xlsx:読売:2"]
+    articles, _ = ingest([str(tmp_path / "clips.xlsx")], columns=TableColumns(sheet="読売"))
+    assert articles["article_id"].tolist() == ["y1"]
+    with pytest.raises(InputFileError, match=r"no sheet '毎日' for --sheet \(sheets: 朝日, 読売\)"):
+        ingest([str(tmp_path / "clips.xlsx")], strict=True, columns=TableColumns(sheet="毎日"))
+
+
+def test_include_and_exclude_globs_choose_the_files_of_a_folder(tmp_path):
+    from pipeline.config import FileFilter
+    from pipeline.ingest import plan_articles
+
+    for name in ("2024/a.txt", "2024/b.txt", "2025/c.txt", "LICENSE.txt", "notes.csv"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("id,text\nn1,日米首脳会談。\n" if name.endswith(".csv")
+                                     else TEXT, encoding="utf-8")
+
+    def planned(**globs):
+        entries, skipped = plan_articles([str(tmp_path)], files=FileFilter(**globs))
+        return ([e["article_id"] for e in entries],
+                sorted((Path(s.source).name, s.reason.split(" (")[0].split(";")[0])
+                       for _o, s in skipped))
+
+    # by default: text files; the licence and a table in the folder are reported, not read
+    assert planned() == (["a", "b", "c"], [
+        ("LICENSE.txt", "not an article"),
+        ("notes.csv", "a .csv table in a folder is not read unless named")])
+    assert planned(exclude=("2024/*",)) == (["c"], [
+        ("LICENSE.txt", "not an article"),
+        ("notes.csv", "a .csv table in a folder is not read unless named")])
+    assert planned(include=("2024/*", "notes.csv")) == (["a", "b", "n1"], [])
+    assert planned(include=("*.txt",), exclude=("b.txt",)) == (["a", "c", "LICENSE"], [])
+
+
+def test_table_columns_are_recognised_by_name_with_a_notice(tmp_path):
+    from pipeline.ingest import plan_articles
+
+    (tmp_path / "clips.csv").write_text(
+        "記事ID,媒体,日付,見出し,本文\nk1,朝日,2025年2月8日,首脳会談,日米首脳会談が開かれた。\n",
+        encoding="utf-8")
+    notices: list[str] = []
+    entries, _ = plan_articles([str(tmp_path / "clips.csv")], notices=notices)
+    row = entries[0]
+    assert (row["article_id"], row["title"], row["published"], row["meta"]) == (
+        "k1", "首脳会談", "2025-02-08", {"媒体": "朝日"})
+    assert notices == [f"{tmp_path}/clips.csv: columns read as text '本文', id '記事ID', "
+                       "title '見出し', date '日付' (no url column; name one with --url-col); "
+                       "metadata: 媒体"]
+
+
+@pytest.mark.parametrize(("opening", "date"), [
+    ("日米首脳会談\n2024年6月11日 22時05分\n", "2024-06-11"),
+    ("日米首脳会談\n令和7年2月8日\n場所：ワシントン\n", "2025-02-08"),
+    ("日米首脳会談\n平成元年１月８日（日）\n", "1989-01-08"),
+    ("日米首脳会談\n２０２５年２月８日\n", "2025-02-08"),
+    ("日米首脳会談\n2022.5.4\n夕刊フジ\n", "2022-05-04"),
+    ("日米首脳会談\n佐藤記者\n\n\n掲載日：2025/3/1\n", "2025-03-01"),
+    ("---\ntitle: 会談\ndate: 2025-07-21\n---\n# 会談\n", "2025-07-21"),
+    # a sentence that mentions a date is not a date line; nor is a year alone
+    ("日米首脳会談\n首相は2025年2月8日に大統領と会談した。\n2024年度予算\n", ""),
+])
+def test_a_date_line_among_the_first_lines_fills_published(tmp_path, opening, date):
+    path = tmp_path / "a.txt"
+    path.write_text(opening + "首相は大統領と会談し、同盟の強化で一致した。\n", encoding="utf-8")
+    articles, _ = ingest([str(path)])
+    assert articles["published"].tolist() == [date]
+
+
+def test_front_matter_gives_the_title():
+    from pipeline.ingest import front_matter
+
+    lines = ["---", 'title: "宮古島の話"', "date: 2025-07-21", "tags:", "  - 旅", "---", "# x"]
+    assert front_matter(lines) == (6, {"title": "宮古島の話", "date": "2025-07-21", "tags": ""})
+    assert front_matter(["---", "これは本文の区切りではない文章です。", "---"]) == (0, {})

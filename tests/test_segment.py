@@ -168,8 +168,9 @@ def test_offsets_always_give_back_the_section_text(pieces):
 def test_segment_schema(seed_tables):
     _, sections, boilerplate = seed_tables
     assert list(sections.columns) == [
-        "section_id", "article_id", "ordinal", "kind", "heading", "line_start", "line_end",
-        "char_start", "char_end", "published", "text", "analysis_text",
+        "section_id", "article_id", "ordinal", "kind", "heading", "level", "parent_id",
+        "heading_path", "line_start", "line_end", "char_start", "char_end", "published", "text",
+        "analysis_text",
     ]
     assert list(boilerplate.columns) == ["article_id", "line", "text"]
     assert isinstance(sections, pd.DataFrame)
@@ -447,3 +448,194 @@ def test_interview_subheading_above_a_question():
     text = ("防衛相インタビュー\n前文である。長い前文が続く。\n\n北朝鮮の新型ICBM\n"
             "――北朝鮮はミサイルを発射した\n「深刻な脅威だ」\n")
     assert _headings(text) == ["北朝鮮の新型ICBM"]
+
+
+# --- Section hierarchy (level, parent_id, heading_path) and new layout families -------------
+
+
+def _tree(text: str) -> list[tuple[str, int, str]]:
+    """(heading, level, parent heading) of each body section."""
+    sections = segment(pd.DataFrame({"article_id": ["t"], "text": [text],
+                                     "published": [""]})).sections
+    heading_of = dict(zip(sections["section_id"], sections["heading"], strict=True))
+    body = sections[sections["ordinal"] > 0]
+    return [(h, int(level), heading_of.get(parent, "")) for h, level, parent in
+            zip(body["heading"], body["level"], body["parent_id"], strict=True)]
+
+
+def test_white_paper_levels_nest_by_numbering_and_rank():
+    text = ("第III部　防衛の三つの柱\n\n第2章　日米同盟\n第4節　在日米軍\n"
+            "本文の導入である。ここには長い説明が続いている。\n\n"
+            "1　在日米軍の駐留\n(1)　駐留の意義\n抑止力として機能している。長い本文が続く。\n\n"
+            "ア　経緯\n1978年度から負担してきた。長い本文が続く。\n\n"
+            "(2)　負担\n負担の本文である。長い本文が続く。\n\n"
+            "第3章　同盟の強化\n本文である。長い本文が続く。長い本文が続く。\n")
+    assert _tree(text) == [
+        ("第2章　日米同盟", 1, ""), ("第4節　在日米軍", 2, "第2章　日米同盟"),
+        ("1　在日米軍の駐留", 3, "第4節　在日米軍"), ("(1)　駐留の意義", 4, "1　在日米軍の駐留"),
+        ("ア　経緯", 5, "(1)　駐留の意義"), ("(2)　負担", 4, "1　在日米軍の駐留"),
+        # a higher rank closes the 節 and everything under it
+        ("第3章　同盟の強化", 1, ""),
+    ]
+    sections = segment_article("p", text).sections
+    paths = {s["heading"]: s["heading_path"] for s in sections}
+    assert paths["ア　経緯"] == ("第2章　日米同盟 > 第4節　在日米軍 > 1　在日米軍の駐留 > "
+                              "(1)　駐留の意義 > ア　経緯")
+    # a parent heading with no text of its own is still its own section
+    assert paths["第4節　在日米軍"] == "第2章　日米同盟 > 第4節　在日米軍"
+
+
+def test_markdown_levels_follow_the_hashes_and_front_matter_is_not_text():
+    text = ("---\ntitle: \"宮古島の話\"\ndate: 2025-07-21\ntags: [旅, 沖縄]\n---\n\n"
+            "# 宮古島の話\n\nはじめまして。長い前置きが続きます。前置きはまだ続きます。\n\n"
+            "## なぜ宮古島か\n\n理由を書きます。長い本文が続く。\n\n### 電波のこと\n\n"
+            "電波の本文です。長い本文が続く。\n\n## 参考リンク\n\n- https://example.com/\n")
+    assert _tree(text) == [("なぜ宮古島か", 1, ""), ("電波のこと", 2, "なぜ宮古島か"),
+                           ("参考リンク", 1, "")]
+    parts = segment_article("m", text)
+    assert [s["kind"] for s in parts.sections] == ["lead", "body", "body", "references"]
+    # the front matter is metadata (title, date), like Livedoor's header: not a section's text
+    assert parts.sections[0]["line_start"] == 7
+    assert "tags" not in "".join(s["text"] for s in parts.sections)
+
+
+def test_wikipedia_levels_come_from_its_table_of_contents():
+    text = ("山田太郎\n出典: フリー百科事典『ウィキペディア（Wikipedia）』\n"
+            "山田太郎は日本の野球選手である。長い前置きが続く。\n\n目次\n1 経歴\n1.1 生い立ち\n"
+            "1.2 プロ入り\n2 脚注\n2.1 出典\n3 関連項目\n\n経歴[編集]\n生い立ち[編集]\n"
+            "広島県で生まれた。長い本文が続く。\n\nプロ入り[編集]\n2001年に入団した。長い本文。\n\n"
+            "脚注[編集]\n出典[編集]\n^ a b 「記録」\n\n関連項目[編集]\n・広島東洋カープ\n")
+    assert _tree(text) == [
+        ("経歴[編集]", 1, ""), ("生い立ち[編集]", 2, "経歴[編集]"),
+        ("プロ入り[編集]", 2, "経歴[編集]"), ("脚注[編集]", 1, ""),
+        ("出典[編集]", 2, "脚注[編集]"), ("関連項目[編集]", 1, ""),
+    ]
+    kinds = [s["kind"] for s in segment_article("w", text).sections]
+    assert kinds == ["lead", "body", "body", "body", "references", "references", "references"]
+
+
+def test_report_sections_notes_and_contacts():
+    text = ("研究レポート\n日米半導体協力\n佐々木 健一（研究員）\n\nはじめに\n\n"
+            "導入の本文である。ここには長い説明が続いている。長い本文である。まだ続いている。\n\n"
+            "1．規制の展開\n\n（1）2022年の規制\n\n規制の本文である。長い説明が続いている(1)。\n\n"
+            "おわりに\n\n結びの本文である。ここには長い説明が続いている。長い本文である。まだまだ続いている。\n\n"
+            "注\n(1) 米商務省の発表による。\n(2) 同上。\n\nお問い合わせ先\n研究所 広報課\n"
+            "電話：03-0000-0000\n")
+    assert _tree(text) == [
+        ("はじめに", 1, ""), ("1．規制の展開", 1, ""), ("（1）2022年の規制", 2, "1．規制の展開"),
+        ("おわりに", 1, ""), ("注", 1, ""), ("お問い合わせ先", 1, ""),
+    ]
+    kinds = [s["kind"] for s in segment_article("r", text).sections]
+    assert kinds[-2:] == ["references", "contact"]
+
+
+def test_faq_questions_are_headings_over_their_answers_not_interview_questions():
+    faq = ("自転車保険Q&A\n\n■ 制度について\n\nQ1. なぜ義務化されたのですか。\n"
+           "A. 高額な賠償を命じる判決が相次いでいるためです。長い説明が続きます。\n\n"
+           "Q2. 対象は誰ですか。\nA. 県内で自転車を利用するすべての人です。長い説明です。\n")
+    assert _tree(faq) == [("■ 制度について", 1, ""),
+                          ("Q1. なぜ義務化されたのですか。", 2, "■ 制度について"),
+                          ("Q2. 対象は誰ですか。", 2, "■ 制度について")]
+    interview = ("転職の達人に聞く\n\n前文である。長い前文が続く。長い前文が続く。\n\n"
+                 "Q2.就職活動中の大学生にお勧めしたい働き方は？\n"
+                 "まずは色々な会社を見ることです。長い答えが続きます。\n")
+    assert _tree(interview) == []
+
+
+def test_contents_lines_page_numbers_running_headers_and_pagers_are_not_headings():
+    header = "株式会社さんよう　2025年3月期　決算短信"
+    text = ("2025年3月期　決算短信\n\n○添付資料の目次\n\n1．経営成績等の概況 ………………… 2\n"
+            "（1）当期の経営成績の概況 ………… 2\n\n1．経営成績等の概況\n（1）当期の経営成績の概況\n"
+            "当期の売上高は前期比で増えた。長い説明が続いている。\n\n- 2 -\n"
+            f"{header}\n\n説明が続く。長い説明が続いている。\n\n- 3 -\n{header}\n\n"
+            "2．今後の見通し\n来期も増収を見込む。長い説明が続いている。\n\n1 2 3 次ページ\n")
+    assert [h for h, _level, _parent in _tree(text)] == [
+        "1．経営成績等の概況", "（1）当期の経営成績の概況", "2．今後の見通し"]
+    left_out = {b["text"] for b in segment_article("k", text).boilerplate}
+    assert {"- 2 -", header, "1 2 3 次ページ", "○添付資料の目次"} <= left_out
+
+
+def test_news_subheadings_above_one_line_paragraphs():
+    paragraph = ("日本は6日の試合から先発を9人入れ替えて臨み、"
+                 "前半から終始主導権を握って相手を圧倒した。")
+    text = (f"日本がシリアに5-0\n2024年6月11日 22時05分\n\n写真：ゴールを決める選手\n\n"
+            f"{paragraph}\n\n前半だけで3得点\n{paragraph}\n\n{paragraph}\n\n"
+            f"アジアカップの雪辱へ\n{paragraph}\n\n{paragraph}\n")
+    assert [h for h, _level, _parent in _tree(text)] == ["前半だけで3得点", "アジアカップの雪辱へ"]
+    # a lone such line is a short paragraph, not a series of subheadings
+    lone = (f"見出し\n\n{paragraph}\n\n{paragraph}\n\nそれでは本題\n{paragraph}\n\n{paragraph}\n")
+    assert _tree(lone) == []
+
+
+def test_particulars_captions_and_bylines_are_not_headings():
+    text = ("基地だより\n\n◆騒音の測定結果\n\n"
+            "測定の本文である。長い説明が続いている。長い本文。\n\n"
+            "●住民説明会を開催します\n説明会の本文である。長い説明が続いている。\n"
+            "【日時】10月18日（土）午後2時\n【場所】町中央公民館\n【対象】町民の皆さま\n\n"
+            "記事執筆：mi2_303\n\n本文である。長い説明が続いている。長い説明が続いている。\n\n"
+            "インタビューに答える防衛相＝東京・市谷\n\n本文である。長い説明が続いている。長い説明。\n")
+    assert _tree(text) == [("◆騒音の測定結果", 1, ""), ("●住民説明会を開催します", 1, "")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([
+    "第1章　総論", "第2節　同盟", "1　概要", "1．概要", "(1)　意義", "（2）経緯", "ア　経緯",
+    "## 見出し", "### 小見出し", "■ 見出し", "【見出し】", "概要[編集]", "はじめに", "注",
+    "お問い合わせ先", "本文である。長い説明が続いている。長い説明が続いている。", "", "",
+    "短い行", "・箇条書き", "- 2 -"]), max_size=40))
+def test_hierarchy_is_a_tree_over_exact_offsets(lines):
+    text = "タイトル\n" + "\n".join(lines)
+    sections = segment_article("h", text).sections
+    seen: dict[str, dict] = {}
+    for s in sections:
+        assert text[s["char_start"] : s["char_end"]] == s["text"]
+        assert s["level"] >= 1
+        if s["parent_id"]:
+            parent = seen[s["parent_id"]]  # an earlier section
+            assert s["level"] == parent["level"] + 1
+            assert s["heading_path"] == " > ".join(
+                p for p in (parent["heading_path"], s["heading"]) if p)
+            if parent["kind"] in ("references", "contact"):
+                assert s["kind"] == parent["kind"]
+        else:
+            assert s["level"] == 1
+            assert s["heading_path"] == s["heading"]
+        seen[s["section_id"]] = s
+
+
+def test_layout_documents_headings_levels_and_kinds():
+    """The heading benchmark's documents: headings F1, levels and kinds (the figures the
+    benchmark prints; a floor so a regression shows)."""
+    import json
+    from pathlib import Path
+
+    layouts = Path(__file__).parent / "data" / "layouts"
+    tp = fp = fn = level_ok = kind_ok = 0
+    for gold_file in sorted(layouts.glob("*.json")):
+        gold = {s["line"]: s for s in json.loads(gold_file.read_text("utf-8"))["sections"]
+                if s["line"] > 0}
+        text = gold_file.with_suffix(".txt").read_text("utf-8")
+        found = {s["line_start"]: s for s in segment_article(gold_file.stem, text).sections
+                 if s["ordinal"] > 0}
+        hits = set(gold) & set(found)
+        tp, fp, fn = tp + len(hits), fp + len(found) - len(hits), fn + len(gold) - len(hits)
+        level_ok += sum(found[h]["level"] == gold[h]["level"] for h in hits)
+        kind_ok += sum((found[h]["kind"] in ("references", "contact"))
+                       == (gold[h].get("kind") in ("references", "contact")) for h in hits)
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    assert 2 * precision * recall / (precision + recall) >= 0.95
+    assert level_ok / tp >= 0.95
+    assert kind_ok == tp
+
+
+def test_every_reference_and_contact_heading_is_found_through_the_prefilter():
+    from pipeline.segment import _REFERENCE_HEADINGS, section_kind
+
+    for word in _REFERENCE_HEADINGS:
+        for heading in (word, f"■{word}", f"{word}[編集]", f"【{word}】", f"## {word}"):
+            assert section_kind(heading) == "references", heading
+    for heading in ("お問い合わせ先", "＜お問い合わせ先＞", "このページに関するお問い合わせ",
+                    "【お問合せ】", "連絡先", "本件に関するお問い合わせ"):
+        assert section_kind(heading) == "contact", heading
+    for heading in ("概要", "日米地位協定の注目点", "関連する動き", "在日米軍"):
+        assert section_kind(heading) == "body", heading

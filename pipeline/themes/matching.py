@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..tables import NO_THEME_KINDS
 from ..textutil import analysis_forms, normalize_with_offsets, sentence_spans, trie_regex
 from .taxonomy import CONTEXT, Rule, Taxonomy, Theme
 
@@ -506,6 +507,9 @@ def lexical_evidence(
         section_id -> article-offset spans whose text is not evidence.
     """
     excluded = excluded or {}
+    if "kind" in sections:
+        # Notes, source lists and contact blocks name topics; they do not discuss them.
+        sections = sections[~sections["kind"].isin(NO_THEME_KINDS)]
     taxonomy = _as_taxonomy(themes)
     matcher = matcher_for(taxonomy)
     ids, offsets, texts_in = (sections["section_id"].tolist(), sections["char_start"].tolist(),
