@@ -1,7 +1,21 @@
-"""Topic quality on the Livedoor news corpus: NMI/ARI of each article's dominant topic against
-its category, for our NMF and for baselines fitted in the same run on the same terms.
+"""Topic quality on the Livedoor news corpus: NMI of each article's dominant topic against its
+category, for jtopics and for the bag-of-words baselines of issue 23, all on the same
+boilerplate-free text, fitted in the same run over three seeds.
 
-Run: .venv/bin/python benchmarks/livedoor.py [--limit N] [--no-auto]
+    .venv/bin/python benchmarks/livedoor.py [--limit N] [--k 9] [--seeds 0,1,2] [--auto]
+
+The text every model sees is what jtopics analyses: each article's sections with the
+boilerplate lines blanked (``sections.analysis_text``; no URL/date header, no related-article
+lists or outlet footers). Models:
+
+* ``jtopics run --unit article --topics K --seed S`` (its NMF on its own TF-IDF);
+* naive lemmas (fugashi, lemmas of 名詞/動詞/形容詞, numbers and single hiragana dropped) and
+  ``TfidfVectorizer(min_df=5, max_df=0.5, sublinear_tf=True)``, then NMF (nndsvda), KMeans
+  (n_init=10) and TruncatedSVD(100) + L2 normalise + KMeans (n_init=10);
+* the same three on jtopics' own content terms (its TF-IDF matrix).
+
+``--auto`` also times a whole ``jtopics run --unit article --topics auto`` with 2 workers and
+no token cache, and prints the k it chose and that model's NMI.
 Needs ../shared/corpora/livedoor-news-corpus.tar.gz (never copied into the project).
 """
 
@@ -18,15 +32,34 @@ sys.path.insert(0, str(HERE.parent))
 
 import argparse  # noqa: E402
 import importlib.util  # noqa: E402
+import re  # noqa: E402
 import tarfile  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("_corpus", HERE / "_corpus.py")
 _corpus = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_corpus)
+
+
+@dataclass
+class Row:
+    """One model's NMI per seed."""
+
+    model: str
+    nmi: dict[int, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(list(self.nmi.values())))
+
+    @property
+    def spread(self) -> float:
+        return max(self.nmi.values()) - min(self.nmi.values())
 
 
 def extract(limit: int | None, folder: Path) -> dict[str, str]:
@@ -45,95 +78,129 @@ def extract(limit: int | None, folder: Path) -> dict[str, str]:
     return categories
 
 
-def scores(labels_true, labels_pred) -> tuple[float, float]:
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+def naive_lemmas(texts: list[str]) -> list[list[str]]:
+    """The naive pipeline's tokens: fugashi lemmas of nouns, verbs and adjectives."""
+    from fugashi import Tagger
 
-    return (normalized_mutual_info_score(labels_true, labels_pred),
-            adjusted_rand_score(labels_true, labels_pred))
+    tagger = Tagger()
+    docs = []
+    for text in texts:
+        words = []
+        for word in tagger(text):
+            feature = word.feature
+            if feature.pos1 in ("名詞", "動詞", "形容詞") and feature.pos2 != "数詞":
+                lemma = feature.lemma or word.surface
+                if len(lemma) == 1 and re.match(r"[ぁ-ん]", lemma):
+                    continue
+                words.append(lemma)
+        docs.append(words)
+    return docs
+
+
+def baselines(name: str, X, truth, k: int, seeds: list[int]) -> list[Row]:
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import NMF, TruncatedSVD
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+    from sklearn.preprocessing import normalize
+
+    rows = [Row(f"{name} + NMF nndsvda"), Row(f"{name} + KMeans(n_init=10)"),
+            Row(f"{name} + TruncatedSVD(100) + L2 + KMeans(n_init=10)")]
+    for seed in seeds:
+        fits = (
+            lambda s=seed: NMF(k, init="nndsvda", random_state=s, max_iter=500).fit_transform(
+                X).argmax(axis=1),
+            lambda s=seed: KMeans(k, n_init=10, random_state=s).fit_predict(X),
+            lambda s=seed: KMeans(k, n_init=10, random_state=s).fit_predict(normalize(
+                TruncatedSVD(100, random_state=s).fit_transform(X))),
+        )
+        for row, fit in zip(rows, fits, strict=True):
+            started = time.perf_counter()
+            row.nmi[seed] = nmi(truth, fit())
+            row.seconds += time.perf_counter() - started
+            print(f"  {row.model}, seed {seed}: NMI {row.nmi[seed]:.3f}", flush=True)
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--no-auto", action="store_true", help="skip --topics auto")
     parser.add_argument("--k", type=int, default=9)
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--auto", action="store_true", help="also time --topics auto")
     args = parser.parse_args()
     if not _corpus.LIVEDOOR.exists():
         sys.exit(f"{_corpus.LIVEDOOR}: not found")
+    seeds = [int(s) for s in args.seeds.split(",")]
 
-    from sklearn.cluster import KMeans
-    from sklearn.decomposition import LatentDirichletAllocation
-    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics import normalized_mutual_info_score as nmi
 
     from pipeline import Config, run
-    from pipeline.topics import TopicModel, default_k_range, select_k
-    from pipeline.vectorize import vectorize
 
+    rows: list[Row] = []
+    jtopics = Row(f"jtopics run --unit article --topics {args.k}")
     with tempfile.TemporaryDirectory() as tmp:
         categories = extract(args.limit, Path(tmp))
-        started = time.perf_counter()
-        result = run(Config(inputs=(tmp,), unit="article", n_topics=args.k, cache=None,
-                            workers=1))
-        pipeline_seconds = time.perf_counter() - started
-    vectorized = vectorize(result.tokens, result.sections, unit="article")
-    X = vectorized.fit.matrix
-    ids = list(vectorized.fit.doc_ids)
-    truth = [categories[i] for i in ids]
-    print(f"{len(categories):,} articles, {len(result.sections):,} sections, "
-          f"{len(result.tokens):,} tokens; TF-IDF {X.shape[0]:,} x {X.shape[1]:,}; "
-          f"full pipeline {pipeline_seconds:.1f} s "
-          f"({', '.join(f'{k} {v:.1f}' for k, v in result.seconds.items())})\n")
+        for seed in seeds:
+            started = time.perf_counter()
+            result = run(Config(inputs=(tmp,), unit="article", n_topics=args.k, seed=seed,
+                                cache=None, workers=2, skip_tables=("tokens",)))
+            jtopics.seconds += time.perf_counter() - started
+            dominant = (result.article_topics.sort_values("weight", ascending=False)
+                        .drop_duplicates("article_id"))
+            truth = [categories[a] for a in dominant["article_id"]]
+            jtopics.nmi[seed] = nmi(truth, dominant["topic_id"])
+            print(f"  {jtopics.model}, seed {seed}: NMI {jtopics.nmi[seed]:.3f} "
+                  f"({len(dominant):,} articles with topics)", flush=True)
+    rows.append(jtopics)
+    print("labels: " + " | ".join(result.topic_summary["label"]))
 
-    rows = []
+    # The text jtopics analysed, per article: its sections with boilerplate blanked.
+    sections = result.sections
+    texts = sections.groupby("article_id", sort=False)["analysis_text"].agg("\n".join)
+    started = time.perf_counter()
+    docs = naive_lemmas(texts.tolist())
+    print(f"naive lemmas of {len(docs):,} articles: {time.perf_counter() - started:.0f} s")
+    X_naive = TfidfVectorizer(analyzer=lambda d: d, min_df=5, max_df=0.5,
+                              sublinear_tf=True).fit_transform(docs)
+    truth_naive = [categories[a] for a in texts.index]
+    rows += baselines("naive lemmas", X_naive, truth_naive, args.k, seeds)
 
-    def record(name, fit):
-        started = time.perf_counter()
-        predicted = fit()
-        seconds = time.perf_counter() - started
-        nmi, ari = scores(truth, predicted)
-        rows.append((name, seconds, nmi, ari))
-        print(f"  {name}: NMI {nmi:.3f} ARI {ari:.3f} ({seconds:.1f} s)", flush=True)
+    from pipeline.vectorize import vectorize
 
-    for loss in ("frobenius", "kullback-leibler"):
-        for seed in (0, 1, 2):
-            def nmf(seed=seed, loss=loss):
-                model = TopicModel(args.k, random_state=seed, loss=loss,
-                                   init="nndsvda" if seed == 0 else "nndsvdar")
-                return model.fit_transform(X).argmax(axis=1)
-            record(f"jtopics NMF {loss}, seed {seed}", nmf)
+    vectorized = vectorize(result.tokens, sections, unit="article")
+    X_own = vectorized.fit.matrix
+    truth_own = [categories[a] for a in vectorized.fit.doc_ids]
+    rows += baselines("jtopics' content terms", X_own, truth_own, args.k, seeds)
 
-    def kmeans():
-        return KMeans(args.k, n_init=1, random_state=0).fit_predict(X)
+    print(f"\n{len(categories):,} articles, k = {args.k}, seeds {args.seeds}; TF-IDF: naive "
+          f"{X_naive.shape[0]:,} x {X_naive.shape[1]:,}, jtopics {X_own.shape[0]:,} x "
+          f"{X_own.shape[1]:,}\n")
+    print("| model, on the boilerplate-free text | NMI mean | spread | "
+          + " | ".join(f"seed {s}" for s in seeds) + " |")
+    print("|---|---|---|" + "---|" * len(seeds))
+    for row in rows:
+        print(f"| {row.model} | {row.mean:.3f} | {row.spread:.3f} | "
+              + " | ".join(f"{row.nmi[s]:.3f}" for s in seeds) + " |")
+    best = max(rows[1:], key=lambda r: r.mean)
+    print(f"\njtopics {jtopics.mean:.3f} vs the best baseline ({best.model}) {best.mean:.3f}: "
+          f"{jtopics.mean - best.mean:+.3f}")
 
-    record("KMeans(9) on the same TF-IDF, 1 start", kmeans)
-
-    def lda():
-        counts = CountVectorizer(analyzer=lambda d: d, vocabulary=list(vectorized.fit.terms))
-        content = result.tokens[result.tokens["is_content"]
-                                & (result.tokens["pos_detail"] != "数詞")]
-        article_of = result.sections.set_index("section_id")["article_id"]
-        docs = content["term"].groupby(content["section_id"].map(article_of).to_numpy(),
-                                       sort=False).apply(list)
-        C = counts.fit_transform([docs[i] for i in ids])
-        model = LatentDirichletAllocation(args.k, random_state=0, learning_method="batch")
-        return model.fit_transform(C).argmax(axis=1)
-
-    record("scikit-learn LDA on counts", lda)
-
-    print("\n| model | fit s | NMI | ARI |\n|---|---|---|---|")
-    for name, seconds, nmi, ari in rows:
-        print(f"| {name} | {seconds:.1f} | {nmi:.3f} | {ari:.3f} |")
-    for loss in ("frobenius", "kullback-leibler"):
-        nmis = [r[2] for r in rows if loss in r[0]]
-        print(f"\njtopics NMF {loss}: NMI mean {np.mean(nmis):.3f}, spread "
-              f"{max(nmis) - min(nmis):.3f} over 3 seeds")
-
-    if not args.no_auto:
-        started = time.perf_counter()
-        k, table = select_k(X, default_k_range(X.shape[0]), random_state=0)
-        print(f"\n--topics auto chose k = {k} ({time.perf_counter() - started:.0f} s)")
-        print(table.to_string(index=False))
-
+    if args.auto:
+        with tempfile.TemporaryDirectory() as tmp:
+            extract(args.limit, Path(tmp))
+            started = time.perf_counter()
+            result = run(Config(inputs=(tmp,), unit="article", n_topics="auto", cache=None,
+                                workers=2, skip_tables=("tokens",)))
+            seconds = time.perf_counter() - started
+        dominant = (result.article_topics.sort_values("weight", ascending=False)
+                    .drop_duplicates("article_id"))
+        chosen = int(result.k_selection.loc[result.k_selection["chosen"], "k"].iloc[0])
+        score = nmi([categories[a] for a in dominant["article_id"]], dominant["topic_id"])
+        print(f"\njtopics run --unit article --topics auto --workers 2 --no-cache: "
+              f"{seconds:.1f} s (topics stage {result.seconds.get('topics', 0):.1f} s), "
+              f"chose k = {chosen}, NMI {score:.3f}")
+        print(result.k_selection.to_string(index=False))
 
 if __name__ == "__main__":
     main()

@@ -89,6 +89,7 @@ class Result:
     section_topics: pd.DataFrame
     article_topics: pd.DataFrame
     topic_trends: pd.DataFrame
+    topic_sections: pd.DataFrame
     k_selection: pd.DataFrame
     topic_lineage: pd.DataFrame
     section_themes: pd.DataFrame
@@ -198,6 +199,11 @@ class _StageTimer:
         started = time.perf_counter()
         yield
         self.seconds[name] = time.perf_counter() - started
+
+    def detail(self, message: str) -> None:
+        """Report a step within the topic fits (``topics: k = 9: score …``)."""
+        if self.progress:
+            self.progress(f"topics: {message}")
 
 
 def _versions() -> dict[str, str]:
@@ -485,7 +491,9 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None, 
     config : Config or None
         None runs the defaults on the bundled seeds.
     progress : callable or None
-        Called with each step's name (a key of ``STAGES``) as it starts.
+        Called with each step's name (a key of ``STAGES``) as it starts, and with
+        ``"topics: …"`` lines during the topic fits (each k tried by ``--topics auto``, the
+        model's fit).
     model : pipeline.model.Model or None
         Apply this saved model instead of fitting (``Model.apply`` calls this): its tokenizer,
         taxonomy, vocabulary, topics and theme settings replace the config's.
@@ -524,7 +532,8 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None, 
             fit_topics = partial(
                 topic_tables, vectorized, merged.sections, n_topics=n_topics,
                 random_state=settings.seed, max_iter=settings.max_iter,
-                top_terms=settings.top_terms, executor=executor, period=config.period)
+                top_terms=settings.top_terms, executor=executor, period=config.period,
+                progress=timer.detail)
         else:
             fit_topics = partial(_applied_topics, model, vectorized, merged.sections,
                                  config.period)
@@ -577,7 +586,8 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None, 
         citations=merged.citations, token_table=stored["tokens"],
         topics=fitted.topics, topic_summary=fitted.topic_summary,
         section_topics=fitted.section_topics, article_topics=fitted.article_topics,
-        topic_trends=fitted.topic_trends, k_selection=fitted.k_selection,
+        topic_trends=fitted.topic_trends, topic_sections=fitted.topic_sections,
+        k_selection=fitted.k_selection,
         section_themes=section_themes, article_themes=article_themes, themes=themes,
         topic_lineage=lineage, theme_trends=compared.theme_trends,
         group_themes=compared.group_themes,

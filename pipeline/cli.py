@@ -224,9 +224,11 @@ def _execute(config: Config, quiet: bool, debug: bool, model_dir: Path | None = 
         show_progress = not quiet and stderr.is_terminal
         if show_progress:
             with stderr.status("starting…") as status:
-                def progress(stage: str) -> None:
+                def progress(message: str) -> None:
+                    stage, _, detail = message.partition(": ")
                     step = list(STAGES).index(stage) + 1
-                    status.update(f"[{step}/{len(STAGES)}] {STAGES[stage]}…")
+                    status.update(f"[{step}/{len(STAGES)}] {STAGES[stage]}"
+                                  + (f": {detail}" if detail else "…"))
 
                 result = run(config, progress=progress, model=model, refit=refit)
                 status.update("writing tables…")

@@ -66,6 +66,26 @@ _RELATED_RE = re.compile(
 )
 # A table-of-contents line with a dot leader and a page number (1．概況 ………… 2).
 _LEADER_RE = re.compile(r"(?:…{2,}|\.{4,}|・{4,}|‥{2,}|－{4,})\s*[0-9０-９]{1,4}\s*$")
+# Prize and campaign notices (■プレゼント応募期間■, 抽選で3名様にプレゼント…): the words of
+# the notice, not of the article.
+_PROMOTION_RE = re.compile(r"応募|当選|賞品|プレゼント|キャンペーン|抽選|名様|発送|締め?切り?")
+
+
+def is_promotion(line: str) -> bool:
+    """A line of a prize or campaign notice: two of its words (■賞品・応募数■, 抽選で3名様に
+    プレゼント); one is not enough (■発売記念キャンペーン is a press release's heading)."""
+    found = set(_PROMOTION_RE.findall(line))
+    return len(found) >= 2
+
+
+# Site furniture on a line of its own: "more articles" links (■デジ通の記事をもっと見る),
+# bylines and credits (記事執筆：…, 上倉賢 @kamikura), and link items naming their site
+# (・見出し - Sports Watch).
+MAX_FURNITURE_CHARS = 60
+_MORE_LINK_RE = re.compile(r"(?:を?もっと(?:見る|読む)|一覧(?:へ|を見る|はこちら))\s*[>＞»]*$")
+_LINK_ITEM_RE = re.compile(
+    r"^[・•]\s*\S.{2,80}?\s[-－–]\s+(?:[A-Za-z][\w .!&'’-]{1,30}|\S{0,12}(?:新聞|通信|ニュース|"
+    r"日報|タイムズ|オンライン|ドットコム))(?:\s+\d{4}[./]\d{1,2}[./]\d{1,2})?\s*$")
 _PAGER_START = frozenset("0123456789<＜«‹前-－―")
 # A table of contents' own title (○添付資料の目次, ■目次).
 _CONTENTS_RE = re.compile(r"^[○〇■●◆◇□]?\s*\S{0,12}の?目次$")
@@ -88,6 +108,13 @@ _EXPLICIT_HEADING_RES = (
                r"(?![\d\s]+$)\S.{0,30}$"),
     re.compile(r"^[(（][アイウエオカキクケコサシスセソ][)）]\s*\S"),
     re.compile(r"^[＜<][^＞>]{2,30}[＞>]$"),
+    # kanji and Roman numbering (一　はじめに, （二）経済, Ⅱ．経緯), a column box (コラム1　…),
+    # a blog's ＼見出し／
+    re.compile(r"^[一二三四五六七八九十]{1,3}[ \u3000、．.]\s*\S"),
+    re.compile(r"^[(（][一二三四五六七八九十]{1,3}[)）]\s*\S"),
+    re.compile(r"^(?:[Ⅰ-Ⅻ]|[IVX]{1,5})[.．、 \u3000]\s*\S"),
+    re.compile(r"^コラム\s*[0-9０-９]{0,2}[ \u3000:：]\s*\S"),
+    re.compile(r"^＼[^／]{2,30}／$"),
     # an FAQ's numbered question (Q1. …): the title of its answer
     re.compile(r"^[QＱ]\s*(?:\d{1,2}|[０-９]{1,2})\s*[.．:：)）]?\s*\S"),
 )
@@ -189,7 +216,11 @@ def is_boilerplate(line: str) -> bool:
     s = line.strip()
     if not s:
         return False
-    if _BOILERPLATE_RE.match(s) or _NEXT_PAGE_RE.match(s):
+    if _BOILERPLATE_RE.match(s) or _NEXT_PAGE_RE.match(s) or is_promotion(s):
+        return True
+    if len(s) <= MAX_FURNITURE_CHARS and (_MORE_LINK_RE.search(s) or _BYLINE_RE.search(s)):
+        return True
+    if s.startswith(("・", "•")) and _LINK_ITEM_RE.match(s):
         return True
     # The other furniture ends in a page number, opens a pager or ends in 目次: those
     # characters decide which regex can match at all.
@@ -326,7 +357,8 @@ def _one_line_paragraphs(lines: list[_Line], content: list[int]) -> bool:
 # An interviewer's question line: ――ロシアの侵攻は…
 _INTERVIEW_QUESTION = ("――", "——", "−−", "--")
 _LABEL_RE = re.compile(r"^【[^】]{1,8}】\s*\S")
-_NUMBER_RE = re.compile(r"^[(（]?(?:\d{1,2}|[０-９]{1,2}|[①-⑳])[)）.．]?")
+_NUMBER_RE = re.compile(
+    r"^[(（]?(?:\d{1,2}|[０-９]{1,2}|[①-⑳]|[一二三四五六七八九十]{1,3}(?=[、．.)）\s]))[)）.．、]?")
 
 
 def _in_numbered_list(lines: list[_Line], content: list[int], pos: int) -> bool:
@@ -350,7 +382,7 @@ def _numbering(line: str) -> str | None:
     match = _NUMBER_RE.match(line)
     if not match or not match.group():
         return None
-    return re.sub(r"[0-9０-９]+|[①-⑳]", "9", match.group())
+    return re.sub(r"[0-9０-９]+|[①-⑳]|[一二三四五六七八九十]+", "9", match.group())
 
 
 _URL_RE = re.compile(r"https?://[!-~]+")
@@ -492,16 +524,19 @@ _SCHEME_RES: tuple[tuple[str, re.Pattern], ...] = (
     ("roman", re.compile(r"^(?:[IVX]{1,5}|[Ⅰ-Ⅻ])(?:[.．\s]|$)")),
     ("(digit)", re.compile(r"^[(]\d{1,2}[)]")),
     ("digit)", re.compile(r"^\d{1,2}[)]")),
-    ("digit.", re.compile(r"^\d{1,2}[.．]\s*\D")),
+    ("digit.", re.compile(r"^\d{1,2}[.．]\s*(?!\d{1,2}(?:[.．\s]|$))\S")),
     ("digit", re.compile(r"^\d{1,2}\s+\D")),
     ("circled", re.compile(r"^[①-⑳]")),
+    ("kanji", re.compile(r"^[一二三四五六七八九十]{1,3}[\s、.]")),
+    ("(kanji)", re.compile(r"^[(][一二三四五六七八九十]{1,3}[)]")),
+    ("column", re.compile(r"^コラム")),
     ("(kana)", re.compile(r"^[(][アイウエオカキクケコサシスセソ][)]")),
     ("kana", re.compile(r"^[アイウエオカキクケコサシスセソ]\s")),
     ("(alpha)", re.compile(r"^[(][a-zA-Z][)]")),
     ("alpha)", re.compile(r"^[a-zA-Z][).]\s")),
     ("faq", re.compile(r"^Q\s*\d")),
     # ■ ● ◆ and 【】 mark headings of one level: pages mix them freely
-    ("mark", re.compile(r"^[■●◆◇□▼▶★◎◯〇【]")),
+    ("mark", re.compile(r"^[■●◆◇□▼▶★◎◯〇【＼\\]")),
     ("angle", re.compile(r"^[<]")),
 )
 _DAI_RANKS = {"部": 0, "編": 0, "章": 1, "節": 2, "款": 3, "項": 4}

@@ -2,13 +2,18 @@
 
 Tables
 ------
-``topics``: topic_id, rank (1 = strongest), term, weight. ``weight`` is the term's share of the
-topic's whole component (each topic's weights over the full vocabulary sum to 1); the table
-lists the ``top_terms`` strongest.
+``topics``: topic_id, rank (1 = strongest), term, weight, relevance. ``weight`` is the term's
+share of the topic's whole component (each topic's weights over the full vocabulary sum to 1);
+the table lists the ``top_terms`` strongest. ``relevance`` is :func:`term_relevance`: how
+distinctive the term is of the topic rather than merely frequent.
 
-``topic_summary``: topic_id, label (top three terms joined by ``・``), share (of all
-document weight; sums to 1 over topics), coherence (NPMI of the top terms), stability (mean
-best-match Jaccard agreement of the top terms across restarts).
+``topic_summary``: topic_id, label (the three most relevant of the topic's 30 strongest terms,
+joined by ``・``), share
+(of all document weight; sums to 1 over topics), coherence (NPMI of the top terms), stability
+(mean best-match Jaccard agreement of the top terms across restarts).
+
+``topic_sections``: topic_id, rank, section_id, weight: each topic's most representative
+sections (:func:`representative_sections`), to read what a topic is about.
 
 ``section_topics``: section_id, topic_id, weight. A section's weights sum to 1; zero rows are
 omitted, and so are sections without any modelled term. ``article_topics`` is the same per
@@ -20,11 +25,13 @@ it (and the other way round).
 over topics); empty without dates.
 
 ``k_selection`` (with ``--topics auto``): k, coherence, stability, reconstruction_error,
-score, chosen. For each k in the range (default 2 to min(30, documents / 2)) NMF is fitted on
-all documents; coherence is the mean NPMI of each topic's top 10 terms, counted as document
-co-occurrence in the corpus itself; stability is the mean, over topics, of the best-match
-Jaccard agreement of their top 10 terms with the topics of NMF fitted on random 80% subsamples
-(3 restarts, seeded from ``--seed``), after Greene, O'Callaghan and Cunningham (2014).
+score, chosen; one row per k tried. The range is 2 to min(30, documents / 2); the search
+tries seven values spread geometrically over it, then the two on each side of the best (see
+:func:`select_k`), each fitted on a seeded sample of at most ``SELECTION_DOCUMENTS``
+documents. Coherence is the mean NPMI of each topic's top 10 terms, counted as document
+co-occurrence in that sample; stability is the mean, over topics, of the best-match Jaccard
+agreement of their top 10 terms with the topics of NMF fitted on random 80% subsamples (3
+restarts, seeded from ``--seed``), after Greene, O'Callaghan and Cunningham (2014).
 ``score = (coherence + 1) / 2 * stability``; the chosen k has the highest score (ties: the
 smaller k).
 
@@ -38,7 +45,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -52,7 +60,13 @@ from ._parallel import Executor
 from .tables import OUTPUT_COLUMNS
 from .textutil import section_periods
 
-TOPIC_COLUMNS = ["topic_id", "rank", "term", "weight"]
+TOPIC_COLUMNS = ["topic_id", "rank", "term", "weight", "relevance"]
+TOPIC_SECTION_COLUMNS = ["topic_id", "rank", "section_id", "weight"]
+# Relevance of a term to a topic, lambda log(phi) + (1 - lambda) log(phi / p): Sievert and
+# Shirley's user study found lambda about 0.6 best for telling topics apart.
+RELEVANCE_LAMBDA = 0.6
+TOP_SECTIONS = 10
+LABEL_CANDIDATES = 30
 SUMMARY_COLUMNS = ["topic_id", "label", "share", "coherence", "stability", "status"]
 SECTION_TOPIC_COLUMNS = ["section_id", "topic_id", "weight"]
 ARTICLE_TOPIC_COLUMNS = ["article_id", "topic_id", "weight"]
@@ -64,6 +78,14 @@ FIT_DTYPE = np.float32
 TOP_N = 10
 RESTARTS = 3
 SUBSAMPLE = 0.8
+DOCUMENTS_PER_TOPIC = 10
+# The k search (--topics auto) fits its candidates on at most this many documents (a seeded
+# sample), with a looser tolerance and fewer iterations than the final model: the top terms
+# it compares settle long before the fit converges.
+SELECTION_DOCUMENTS = 2000
+SELECTION_MAX_ITER = 100
+SELECTION_TOL = 1e-3
+SELECTION_COARSE = 7
 
 
 def default_n_topics(n_documents: int) -> int:
@@ -73,10 +95,12 @@ def default_n_topics(n_documents: int) -> int:
 
 def fitted_n_topics(n_topics: int | None, shape: tuple[int, int]) -> int:
     """The number of topics a :class:`TopicModel` fits on a matrix of ``shape``: ``n_topics``
-    (None: :func:`default_n_topics`) clamped to the documents and terms."""
+    (None: :func:`default_n_topics`) clamped to what the documents support: no more than the
+    documents and terms, and above 30 topics no more than one per
+    :data:`DOCUMENTS_PER_TOPIC` documents."""
     n_docs, n_terms = shape
     wanted = n_topics if n_topics is not None else default_n_topics(n_docs)
-    return max(1, min(wanted, n_docs, n_terms))
+    return max(1, min(wanted, n_docs, n_terms, max(30, n_docs // DOCUMENTS_PER_TOPIC)))
 
 
 def project(X, components: np.ndarray) -> np.ndarray:
@@ -154,7 +178,8 @@ class _BaseNMF(BaseEstimator):
         else:
             self._nmf = NMF(
                 n_components=n_components, init=init, random_state=self.random_state,
-                max_iter=self.max_iter, tol=1e-4, beta_loss=loss, solver=solver,
+                max_iter=self.max_iter, tol=getattr(self, "tol", 1e-4), beta_loss=loss,
+                solver=solver,
             )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
@@ -210,6 +235,8 @@ class TopicModel(_BaseNMF):
         NMF initialisation ('nndsvda' by default; 'nndsvdar' for the stability restarts).
     loss : {'frobenius', 'kullback-leibler'}
         Beta divergence minimised (Kullback-Leibler uses the multiplicative-update solver).
+    tol : float
+        Tolerance of the stopping condition (scikit-learn's NMF ``tol``).
 
     Attributes
     ----------
@@ -224,12 +251,14 @@ class TopicModel(_BaseNMF):
     """
 
     def __init__(self, n_topics: int | None = None, *, random_state: int = 0,
-                 max_iter: int = 500, init: str = "nndsvda", loss: str = "frobenius") -> None:
+                 max_iter: int = 500, init: str = "nndsvda", loss: str = "frobenius",
+                 tol: float = 1e-4) -> None:
         self.n_topics = n_topics
         self.random_state = random_state
         self.max_iter = max_iter
         self.init = init
         self.loss = loss
+        self.tol = tol
 
     def fit_transform(self, X) -> np.ndarray:
         """Fit the model and return document-topic weights.
@@ -397,7 +426,8 @@ def _fit_job(job: tuple) -> tuple[TopicModel, np.ndarray]:
     return model, W
 
 
-def _restart_jobs(X, k: int, random_state: int, max_iter: int, restarts: int) -> list[tuple]:
+def _restart_jobs(X, k: int, random_state: int, max_iter: int, restarts: int,
+                  tol: float = 1e-4) -> list[tuple]:
     """Jobs for :func:`_fit_job`: NMF on ``restarts`` random 80% subsamples of the rows."""
     n_docs = X.shape[0]
     size = min(n_docs, max(k, round(SUBSAMPLE * n_docs)))
@@ -406,7 +436,7 @@ def _restart_jobs(X, k: int, random_state: int, max_iter: int, restarts: int) ->
         rng = np.random.default_rng(random_state + 1 + r)
         rows = np.sort(rng.choice(n_docs, size=size, replace=False))
         jobs.append((X[rows], {"n_topics": k, "random_state": random_state + 1 + r,
-                               "max_iter": max_iter, "init": "nndsvdar"}))
+                               "max_iter": max_iter, "init": "nndsvdar", "tol": tol}))
     return jobs
 
 
@@ -416,40 +446,78 @@ def _agreement(reference_top: list[np.ndarray], restarted: list[TopicModel]) -> 
 
 
 def select_k(X, k_values: list[int], random_state: int = 0, max_iter: int = 500,
-             restarts: int = RESTARTS,
-             executor: Executor | None = None) -> tuple[int, pd.DataFrame]:
+             restarts: int = RESTARTS, executor: Executor | None = None,
+             progress: Callable[[str], None] | None = None,
+             max_documents: int = SELECTION_DOCUMENTS) -> tuple[int, pd.DataFrame]:
     """Choose the number of topics by coherence and stability (see the module docstring).
 
-    ``executor`` runs the NMF fits (default: one after another in this process); the result
-    does not depend on it.
+    The search is coarse to fine: :data:`SELECTION_COARSE` values spread geometrically over
+    ``k_values`` first, then the values next to the best of them (two on each side). Each
+    candidate is fitted, with its stability restarts, on a seeded sample of at most
+    ``max_documents`` documents, with at most :data:`SELECTION_MAX_ITER` iterations and
+    tolerance :data:`SELECTION_TOL`. ``executor`` runs the fits (default: one after another
+    in this process); the result does not depend on it. ``progress`` receives a line per
+    candidate.
 
     Returns
     -------
     k : int
-    k_selection : DataFrame of shape (len(k_values), 6)
+    k_selection : DataFrame of shape (n_candidates, 6)
+        One row per k tried, in increasing k.
     """
+    if X.shape[0] > max_documents:
+        rows = np.sort(np.random.default_rng(random_state).choice(
+            X.shape[0], size=max_documents, replace=False))
+        X = X[rows]
     binary = (X > 0).astype(np.float64).tocsr()
     fitted_ks = sorted({fitted_n_topics(k, X.shape) for k in k_values})
-    jobs = []
-    for k in fitted_ks:
-        jobs.append((X, {"n_topics": k, "random_state": random_state, "max_iter": max_iter}))
-        jobs += _restart_jobs(X, k, random_state, max_iter, restarts)
-    models = [m for m, _ in (executor or Executor()).map(_fit_job, jobs)]
-    per_k = 1 + restarts
-    rows = []
-    for i, k in enumerate(fitted_ks):
-        model, *restarted = models[i * per_k:(i + 1) * per_k]
-        top = top_term_indices(model.components_)
-        coherence = float(npmi_coherence(binary, top).mean())
-        stability = float(_agreement(top, restarted).mean())
-        rows.append((k, coherence, stability, model.reconstruction_err_,
-                     (coherence + 1) / 2 * stability))
-    table = pd.DataFrame(rows, columns=K_SELECTION_COLUMNS[:-1])
-    best = int(table.sort_values(["score", "k"], ascending=[False, True]).iloc[0]["k"])
+    executor = executor or Executor()
+    iterations = min(max_iter, SELECTION_MAX_ITER)
+    scored: dict[int, tuple] = {}
+
+    def evaluate(ks: list[int]) -> None:
+        jobs = []
+        for k in ks:
+            jobs.append((X, {"n_topics": k, "random_state": random_state,
+                             "max_iter": iterations, "tol": SELECTION_TOL}))
+            jobs += _restart_jobs(X, k, random_state, iterations, restarts, SELECTION_TOL)
+        models = iter(executor.imap(_fit_job, jobs))
+        for k in ks:
+            model = next(models)[0]
+            restarted = [next(models)[0] for _ in range(restarts)]
+            top = top_term_indices(model.components_)
+            coherence = float(npmi_coherence(binary, top).mean())
+            stability = float(_agreement(top, restarted).mean()) if restarted else 1.0
+            scored[k] = (k, coherence, stability, model.reconstruction_err_,
+                         (coherence + 1) / 2 * stability)
+            if progress is not None:
+                progress(f"k = {k}: score {scored[k][4]:.3f} ({len(scored)} tried)")
+
+    evaluate(coarse_grid(fitted_ks, SELECTION_COARSE))
+    best = _best(scored)
+    at = fitted_ks.index(best)
+    evaluate([k for k in fitted_ks[max(0, at - 2):at + 3] if k not in scored])
+    table = pd.DataFrame([scored[k] for k in sorted(scored)], columns=K_SELECTION_COLUMNS[:-1])
+    best = _best(scored)
     table["chosen"] = table["k"] == best
     for column in ("coherence", "stability", "reconstruction_error", "score"):
         table[column] = table[column].round(DECIMALS)
     return best, table.reset_index(drop=True)
+
+
+def _best(scored: dict[int, tuple]) -> int:
+    """The k with the highest score (ties: the smaller k)."""
+    return min(scored, key=lambda k: (-scored[k][4], k))
+
+
+def coarse_grid(k_values: list[int], n: int) -> list[int]:
+    """``n`` of the sorted ``k_values`` spread geometrically, both ends included (all of them
+    when there are no more than ``n``)."""
+    if len(k_values) <= n:
+        return list(k_values)
+    targets = np.geomspace(k_values[0], k_values[-1], n)
+    values = np.asarray(k_values)
+    return sorted({int(values[np.abs(values - t).argmin()]) for t in targets})
 
 
 def default_k_range(n_documents: int) -> list[int]:
@@ -495,6 +563,8 @@ class TopicTables:
     n_topics: int
     model: TopicModel | None = None  # the fitted model (None for an empty corpus)
     topic_ids: list[int] | None = None  # the id of each row of its components (None: j)
+    topic_sections: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=TOPIC_SECTION_COLUMNS))
 
 
 def topic_tables(
@@ -502,6 +572,7 @@ def topic_tables(
     random_state: int = 0, max_iter: int = 500, top_terms: int = 10,
     k_values: list[int] | None = None, restarts: int = RESTARTS, loss: str = "frobenius",
     executor: Executor | None = None, period: str = "month",
+    progress: Callable[[str], None] | None = None,
 ) -> TopicTables:
     """Fit NMF (choosing k with ``n_topics="auto"``) and build every topic table.
 
@@ -521,6 +592,8 @@ def topic_tables(
         one after another here. The tables do not depend on it.
     period : {'day', 'week', 'month', 'quarter', 'year'}
         The periods of ``topic_trends``.
+    progress : callable or None
+        Receives a line per step of the k search and before the model's fit.
 
     Returns
     -------
@@ -541,9 +614,12 @@ def topic_tables(
     executor = executor or Executor()
     if n_topics == "auto":
         k, k_selection = select_k(fit.matrix, k_values or default_k_range(fit.n_documents),
-                                  random_state, max_iter, restarts, executor)
+                                  random_state, max_iter, restarts, executor, progress)
     else:
         k = n_topics  # type: ignore[assignment]
+    if progress is not None:
+        progress(f"fitting {fitted_n_topics(k, fit.matrix.shape)} topics on "
+                 f"{fit.n_documents:,} documents (and {restarts} restarts on subsamples)")
     # The model and its stability restarts are independent fits: run them side by side.
     jobs = [(fit.matrix, {"n_topics": k, "random_state": random_state, "max_iter": max_iter,
                           "loss": loss})]
@@ -584,20 +660,29 @@ def model_tables(model: TopicModel, vectorized, sections: pd.DataFrame | None = 
     """
     H = model.components_
     terms = vectorized.sections.terms if len(vectorized.sections.terms) else vectorized.fit.terms
+    relevance = term_relevance(H, vectorized.fit.matrix)
     topic_rows = []
+    labels = []
     for topic_id, row in enumerate(H):
         order = np.lexsort((terms, -row))[:top_terms]
         for rank, j in enumerate(order, start=1):
             if row[j] > 0:
-                topic_rows.append((topic_id, rank, terms[j], round(float(row[j]), DECIMALS)))
+                topic_rows.append((topic_id, rank, terms[j], round(float(row[j]), DECIMALS),
+                                   round(float(relevance[topic_id, j]), DECIMALS)))
+        # The label: the most relevant of the topic's strongest terms (a term seen in a
+        # handful of documents can be exclusive to a topic without describing it).
+        strongest = np.lexsort((terms, -row))[:LABEL_CANDIDATES]
+        strongest = strongest[row[strongest] > 0]
+        distinctive = strongest[np.lexsort((terms[strongest], -relevance[topic_id,
+                                                                          strongest]))][:3]
+        labels.append("・".join(terms[j] for j in distinctive))
     topics = pd.DataFrame(topic_rows, columns=TOPIC_COLUMNS)
-    labels = ["・".join(topics.loc[topics["topic_id"] == k_, "term"].head(3))
-              for k_ in range(len(H))]
     # Every document's weights are its projection on the topics (the fit's own W is one
     # solution of a joint problem; the projection is what a saved model gives it again).
     section_weights = model.transform(vectorized.sections.matrix)
     article_weights = model.transform(vectorized.articles.matrix)
     section_topics = _weights_table(vectorized.sections.doc_ids, section_weights, "section_id")
+    topic_sections = representative_sections(vectorized.sections.doc_ids, section_weights)
     article_topics = _weights_table(vectorized.articles.doc_ids, article_weights, "article_id")
     totals = (section_weights if vectorized.unit == "section" else article_weights).sum(axis=0)
     share = totals / totals.sum() if totals.sum() > 0 else np.zeros_like(totals)
@@ -611,7 +696,60 @@ def model_tables(model: TopicModel, vectorized, sections: pd.DataFrame | None = 
         "status": "",
     }, columns=SUMMARY_COLUMNS)
     return TopicTables(topics, summary, section_topics, article_topics, trends,
-                       pd.DataFrame(columns=K_SELECTION_COLUMNS), len(H), model)
+                       pd.DataFrame(columns=K_SELECTION_COLUMNS), len(H), model,
+                       topic_sections=topic_sections)
+
+
+def term_relevance(components: np.ndarray, X) -> np.ndarray:
+    """Relevance of every term to every topic (Sievert and Shirley 2014):
+    ``lambda * log(phi) + (1 - lambda) * log(phi / p)`` with ``phi`` a topic's normalised
+    weights, ``p`` the term's share of the corpus's TF-IDF mass and lambda
+    :data:`RELEVANCE_LAMBDA`; ``-inf`` where a topic gives a term no weight.
+
+    Parameters
+    ----------
+    components : ndarray of shape (n_topics, n_terms)
+    X : sparse matrix of shape (n_documents, n_terms)
+
+    Returns
+    -------
+    relevance : ndarray of shape (n_topics, n_terms)
+    """
+    H = np.asarray(components, dtype=np.float64)
+    totals = H.sum(axis=1, keepdims=True)
+    phi = H / np.where(totals > 0, totals, 1.0)
+    mass = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
+    p = mass / mass.sum() if mass.sum() > 0 else np.full(H.shape[1], 1.0 / max(1, H.shape[1]))
+    with np.errstate(divide="ignore"):
+        log_phi = np.log(phi)
+        lift = log_phi - np.log(np.where(p > 0, p, 1.0))
+    return np.where(phi > 0, RELEVANCE_LAMBDA * log_phi + (1 - RELEVANCE_LAMBDA) * lift,
+                    -np.inf)
+
+
+def representative_sections(ids, W: np.ndarray, n: int = TOP_SECTIONS) -> pd.DataFrame:
+    """The ``topic_sections`` table: each topic's ``n`` sections with the highest weight on
+    it (the share of ``section_topics``), ties broken by the stronger raw weight, then id.
+
+    Parameters
+    ----------
+    ids : array of shape (n_sections,)
+    W : ndarray of shape (n_sections, n_topics)
+        Raw (unnormalised) section-topic weights.
+    """
+    W = np.asarray(W, dtype=np.float64)
+    ids = np.asarray(ids, dtype=object)
+    totals = W.sum(axis=1)
+    shares = np.round(W / np.where(totals > 0, totals, 1.0)[:, None], DECIMALS)
+    rows = []
+    for topic_id in range(W.shape[1]):
+        candidates = np.flatnonzero(shares[:, topic_id] > 0)
+        order = candidates[np.lexsort((ids[candidates], -W[candidates, topic_id],
+                                       -shares[candidates, topic_id]))][:n]
+        rows += [(topic_id, rank, ids[i], shares[i, topic_id])
+                 for rank, i in enumerate(order, start=1)]
+    return pd.DataFrame(rows, columns=TOPIC_SECTION_COLUMNS).astype(
+        {"topic_id": np.int64, "rank": np.int64, "weight": np.float64})
 
 
 # A refitted topic continues an old one when their term distributions have at least this
@@ -701,4 +839,5 @@ def relabel(tables: TopicTables, ids: list[int], status: dict[int, str] | None =
         renamed(tables.topics, ["topic_id", "rank"]), summary,
         renamed(tables.section_topics, []), renamed(tables.article_topics, []),
         renamed(tables.topic_trends, ["period", "topic_id"]), tables.k_selection,
-        tables.n_topics, tables.model, list(ids))
+        tables.n_topics, tables.model, list(ids),
+        topic_sections=renamed(tables.topic_sections, ["topic_id", "rank"]))

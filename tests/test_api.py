@@ -21,7 +21,8 @@ EXPECTED_COLUMNS = {
     "citations": ["section_id", "outlet", "url", "note"],
     "tokens": ["section_id", "position", "surface", "term", "pos", "pos_detail", "char_start",
                "char_end", "is_content", "parts"],
-    "topics": ["topic_id", "rank", "term", "weight"],
+    "topics": ["topic_id", "rank", "term", "weight", "relevance"],
+    "topic_sections": ["topic_id", "rank", "section_id", "weight"],
     "topic_summary": ["topic_id", "label", "share", "coherence", "stability", "status"],
     "section_topics": ["section_id", "topic_id", "weight"],
     "article_topics": ["article_id", "topic_id", "weight"],
@@ -194,7 +195,11 @@ def test_progress_reports_each_step_once_in_order(seeds_dir):
 
     seen = []
     run(Config(inputs=(str(seeds_dir),)), progress=seen.append)
-    assert seen == list(STAGES)
+    assert [m for m in seen if ": " not in m] == list(STAGES)
+    # within the topic fits, lines of their own, after the stage started
+    details = [m for m in seen if ": " in m]
+    assert details == ["topics: fitting 5 topics on 24 documents (and 3 restarts on subsamples)"]
+    assert seen.index(details[0]) > seen.index("vectorize")
 
 
 def test_config_takes_paths_as_strings_and_reports_them_as_strings():

@@ -88,7 +88,7 @@ def test_fitted_pieces_follow_scikit_learn():
     copy = clone(model)
     assert copy.get_params() == model.get_params() == {
         "n_topics": 4, "random_state": 3, "max_iter": 50, "init": "nndsvda",
-        "loss": "frobenius"}
+        "loss": "frobenius", "tol": 1e-4}
     assert clone(SeededNaiveBayes(alpha=0.1)).get_params()["alpha"] == 0.1
 
 

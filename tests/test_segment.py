@@ -639,3 +639,34 @@ def test_every_reference_and_contact_heading_is_found_through_the_prefilter():
         assert section_kind(heading) == "contact", heading
     for heading in ("概要", "日米地位協定の注目点", "関連する動き", "在日米軍"):
         assert section_kind(heading) == "body", heading
+
+
+@pytest.mark.parametrize(("line", "furniture"), [
+    ("■プレゼント応募期間■", True), ("抽選で3名様にプレゼント！", True), ("■賞品・応募数■", True),
+    ("新しいキャンペーンを始めた企業の狙いとは何か、専門家に聞いた。", False),
+    ("■デジ通の記事をもっと見る", True), ("上倉賢 @kamikura [digi2(デジ通)]", True),
+    ("記事執筆：mi2_303", True), ("・米メディア「本田を獲得すべき」 - Sports Watch", True),
+    ("・首相が訪米へ - 毎日新聞", True), ("・日米同盟の強化 - 2国間の協議を進める", False),
+    ("・防衛費を増額する", False), ("日本は同盟国と協議を続けるとの考えを示した。", False),
+])
+def test_prize_notices_bylines_and_site_links_are_boilerplate(line, furniture):
+    from pipeline.segment import is_boilerplate
+
+    assert is_boilerplate(line) is furniture
+
+
+def test_kanji_and_roman_numbering_nest_and_a_run_of_them_is_a_list():
+    body = "本文である。ここには長い説明が続いている。長い説明が続いている。"
+    speech = (f"施政方針演説\n令和8年1月23日\n\n一　はじめに\n\n{body}\n\n二　経済再生\n\n"
+              f"（一）賃上げ\n\n{body}\n\n（二）経済安全保障\n\n{body}\n\n三　外交\n\n{body}\n")
+    assert _tree(speech) == [
+        ("一　はじめに", 1, ""), ("二　経済再生", 1, ""), ("（一）賃上げ", 2, "二　経済再生"),
+        ("（二）経済安全保障", 2, "二　経済再生"), ("三　外交", 1, "")]
+    column = (f"コラム\n\nⅠ．問題の所在\n\n{body}\n\nⅡ．経緯\n\n1．始まり\n\n{body}\n\n"
+              f"2．2022年度からの変化\n\n{body}\n\nⅢ．論点\n\n{body}\n")
+    assert _tree(column) == [
+        ("Ⅰ．問題の所在", 1, ""), ("Ⅱ．経緯", 1, ""), ("1．始まり", 2, "Ⅱ．経緯"),
+        ("2．2022年度からの変化", 2, "Ⅱ．経緯"), ("Ⅲ．論点", 1, "")]
+    tips = (f"ビールの楽しみ方\n\n{body}\n\n一、きめ細かい泡でうまさをキープすべし\n"
+            f"二、背の高いグラスで喉ごしを堪能すべし\n三、季節に合わせて楽しむべし\n\n{body}\n")
+    assert _tree(tips) == []

@@ -106,10 +106,11 @@ def test_table_columns():
     fitted = topic_tables(planted_corpus(), n_topics=3, top_terms=4)
     topics, summary, section_topics = (fitted.topics, fitted.topic_summary,
                                        fitted.section_topics)
-    assert list(topics.columns) == ["topic_id", "rank", "term", "weight"]
+    assert list(topics.columns) == ["topic_id", "rank", "term", "weight", "relevance"]
     assert list(summary.columns) == ["topic_id", "label", "share", "coherence", "stability",
                                      "status"]
     assert list(section_topics.columns) == ["section_id", "topic_id", "weight"]
+    assert list(fitted.topic_sections.columns) == ["topic_id", "rank", "section_id", "weight"]
     assert topics.groupby("topic_id")["rank"].apply(list).tolist() == [[1, 2, 3, 4]] * 3
     assert summary["label"].str.count("・").eq(2).all()
 
@@ -165,3 +166,96 @@ def test_fits_in_worker_processes_give_the_same_tables():
                               executor=executor)
     for name in ("topics", "topic_summary", "section_topics", "k_selection"):
         pd.testing.assert_frame_equal(getattr(pooled, name), getattr(here, name))
+
+
+def test_relevance_prefers_distinctive_terms_to_frequent_ones():
+    from pipeline.topics import RELEVANCE_LAMBDA, term_relevance
+
+    # term 0 is everywhere (frequent in both topics), term 1 only in topic 0, term 2 rare
+    H = np.array([[0.5, 0.4, 0.1, 0.0], [0.5, 0.0, 0.0, 0.5]])
+    X = sp.csr_matrix(np.array([[5.0, 1.0, 0.1, 0.0], [5.0, 0.0, 0.0, 1.0]]))
+    relevance = term_relevance(H, X)
+    p = np.asarray(X.sum(axis=0)).ravel() / X.sum()
+    expected = RELEVANCE_LAMBDA * np.log(0.4) + (1 - RELEVANCE_LAMBDA) * np.log(0.4 / p[1])
+    np.testing.assert_allclose(relevance[0, 1], expected)
+    assert relevance[0, 1] > relevance[0, 0]  # distinctive beats merely frequent
+    assert np.isneginf(relevance[0, 3])  # no weight, no relevance
+    assert np.argmax(relevance[1]) == 3
+
+
+def test_topic_sections_are_the_strongest_sections_of_each_topic():
+    dtm = planted_corpus()
+    fitted = topic_tables(dtm, n_topics=3, random_state=0)
+    sections = fitted.topic_sections
+    assert sections.groupby("topic_id")["rank"].apply(list).tolist() == [
+        list(range(1, 11))] * 3
+    # each topic's representative sections are the ten documents planted on it
+    for _topic, group in sections.groupby("topic_id"):
+        blocks = {int(s[1:]) // 10 for s in group["section_id"]}
+        assert len(blocks) == 1
+    # weights are those of section_topics, in descending order
+    merged = sections.merge(fitted.section_topics, on=["section_id", "topic_id"],
+                            suffixes=("", "_st"))
+    assert len(merged) == len(sections) and (merged["weight"] == merged["weight_st"]).all()
+    assert (sections.groupby("topic_id")["weight"].diff().dropna() <= 0).all()
+
+
+def test_coarse_grid_spreads_geometrically_with_both_ends():
+    from pipeline.topics import coarse_grid
+
+    assert coarse_grid(list(range(2, 31)), 7) == [2, 3, 5, 8, 12, 19, 30]
+    assert coarse_grid([2, 3, 4], 7) == [2, 3, 4]
+
+
+def test_coarse_to_fine_k_search_finds_the_planted_k_in_a_wide_range():
+    from pipeline.topics import coarse_grid, default_k_range
+
+    for n_topics, terms, seed in ((6, 12, 1), (7, 16, 1), (10, 16, 0)):
+        dtm = planted_corpus(n_topics=n_topics, docs_per_topic=20, terms_per_topic=terms,
+                             seed=seed)
+        k_values = default_k_range(dtm.n_documents)
+        assert k_values == list(range(2, 31)) and n_topics not in coarse_grid(k_values, 7)
+        lines = []
+        fitted = topic_tables(dtm, n_topics="auto", random_state=0, progress=lines.append)
+        assert fitted.n_topics == n_topics
+        tried = fitted.k_selection["k"].tolist()
+        # the coarse values, then the neighbours of the best of them; not every k
+        assert set(coarse_grid(k_values, 7)) <= set(tried) and len(tried) <= 11
+        assert [line.split(":")[0] for line in lines[:len(tried)]] == [
+            f"k = {k}" for k in coarse_grid(k_values, 7)] + [
+            f"k = {k}" for k in sorted(set(tried) - set(coarse_grid(k_values, 7)))]
+        assert lines[-1].startswith(f"fitting {n_topics} topics on {dtm.n_documents} documents")
+
+
+def test_too_many_topics_are_clamped_to_what_the_documents_support():
+    from pipeline.topics import fitted_n_topics
+
+    assert fitted_n_topics(1000, (7367, 27000)) == 736  # one topic per 10 documents
+    assert fitted_n_topics(25, (40, 500)) == 25  # up to 30, the documents alone bound it
+    assert fitted_n_topics(50, (6, 500)) == 6
+
+
+URL_PIECES = {"http", "https", "www", "com", "jp", "co", "ne", "html", "htm", "php", "net",
+              "org", "livedoor", "news"}
+PRIZE_WORDS = ("応募", "当選", "賞品", "プレゼント", "発送", "締切", "キャンペーン", "名様", "抽選")
+
+
+def test_livedoor_topics_hold_no_url_pieces_or_prize_notices(livedoor_sample, tmp_path):
+    from pipeline import Config, run
+
+    for name, data in livedoor_sample(80):
+        (tmp_path / name).write_bytes(data)
+    result = run(Config(inputs=(str(tmp_path),), unit="article", n_topics=12, cache=None))
+    top = result.topics[result.topics["rank"] <= 10]
+    assert not set(top["term"].str.lower()) & URL_PIECES
+    assert not top["term"].str.contains("|".join(PRIZE_WORDS)).any(), top.to_string()
+    # the pieces of addresses are not content at all, wherever they stand in a URL
+    tokens = result.tokens
+    in_url = tokens[tokens["term"].str.lower().isin({"http", "https"})]
+    assert len(in_url) > 0 and not in_url["is_content"].any()
+    # prize notices are boilerplate lines, left out of every analysed text
+    notices = result.boilerplate[result.boilerplate["text"].str.contains("応募期間|賞品")]
+    assert len(notices) > 0
+    # katakana loanwords MeCab splits are one term
+    assert "スマートフォン" in set(tokens["term"]) and "フォン" not in set(
+        tokens.loc[tokens["is_content"], "term"])

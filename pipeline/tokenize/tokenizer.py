@@ -39,10 +39,11 @@ TOKEN_COLUMNS = [
     "is_content", "parts",
 ]
 # Bumped whenever the token output for the same text and options changes (cache key).
-TOKENIZER_VERSION = "2"
+TOKENIZER_VERSION = "3"
 # Texts are tokenised in batches of about this many characters.
 BATCH_CHARS = 1_000_000
 _SINGLE_KANA = r"^[\x{3040}-\x{30ff}]$"
+_KATAKANA = r"^[\x{30a0}-\x{30ff}]+$"
 _BLANKS = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\x00": " "})
 
 
@@ -277,6 +278,17 @@ class Tokenizer:
                                pa.array(["%", "％"])).to_numpy(zero_copy_only=False)
             kind[symbols[percent]] = _COUNTER
         forced = self._forced(texts, doc, start, end)
+        # A katakana loanword MeCab reads as a na-adjective before a noun (スマート|フォン,
+        # スマート|テレビ) is part of one compound noun.
+        same_doc_next = np.r_[doc[1:] == doc[:-1], False] if n else np.zeros(0, bool)
+        adjacent_next = same_doc_next & (np.r_[start[1:], -1] == end if n else same_doc_next)
+        candidates = np.flatnonzero(
+            (classes.pos1[m.pos_class] == classes.code("形状詞")) & adjacent_next
+            & np.isin(np.r_[kind[1:], _OTHER] if n else kind, (_NOUN, _SUFFIX)))
+        if len(candidates):
+            words = m.strings(m.begin[candidates], m.finish[candidates])
+            katakana = pc.match_substring_regex(words, _KATAKANA).to_numpy(zero_copy_only=False)
+            kind[candidates[katakana]] = _NOUN
 
         prev = np.r_[_OTHER, kind[:-1]] if n else kind
         prev2 = np.r_[_OTHER, _OTHER, kind[:-2]] if n > 1 else np.full(n, _OTHER)
@@ -354,6 +366,8 @@ class Tokenizer:
         g_content = np.where(compound, group_kind != _NUM, classes.content[group_class])
         g_content |= compound & forced_group
         content = g_content & ~excluded[which.to_numpy()]
+        # Pieces of web and mail addresses (http, www, jp, co) say nothing about a topic.
+        content &= ~_in_spans(_address_spans(texts), doc[first], start[first])
 
         g_doc = doc[first]
         doc_first = np.r_[0, np.flatnonzero(g_doc[1:] != g_doc[:-1]) + 1] if n_groups else first
@@ -412,6 +426,32 @@ class Tokenizer:
         columns = ["surface", "term", "pos", "pos_detail", "char_start", "char_end",
                    "is_content", "parts"]
         return list(zip(*(table[c].to_pylist() for c in columns), strict=True))
+
+
+_ADDRESS_RE = re.compile(
+    r"(?:https?://|www\.)[!-~]+|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def _address_spans(texts: Sequence[str]) -> np.ndarray:
+    """(doc, start, end) rows of the URLs and mail addresses in ``texts``, in order."""
+    spans = [(d, m.start(), m.end()) for d, text in enumerate(texts)
+             if "@" in text or "http" in text or "www." in text
+             for m in _ADDRESS_RE.finditer(text)]
+    return np.array(spans, dtype=np.int64).reshape(-1, 3)
+
+
+def _in_spans(spans: np.ndarray, doc: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Whether each (doc, start) offset falls inside one of the sorted ``spans``."""
+    if not len(spans):
+        return np.zeros(len(doc), dtype=bool)
+    # One key per offset: spans do not overlap and are sorted within and across texts.
+    width = int(max(spans[:, 2].max(), start.max(initial=0))) + 1
+    span_keys = spans[:, 0] * width + spans[:, 1]
+    keys = doc.astype(np.int64) * width + start
+    at = np.searchsorted(span_keys, keys, side="right") - 1
+    found = at >= 0
+    at = np.maximum(at, 0)
+    return found & (spans[at, 0] == doc) & (start < spans[at, 2])
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
