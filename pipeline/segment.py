@@ -112,7 +112,7 @@ _EXPLICIT_HEADING_RES = (
     # a blog's ＼見出し／
     re.compile(r"^[一二三四五六七八九十]{1,3}[ \u3000、．.]\s*\S"),
     re.compile(r"^[(（][一二三四五六七八九十]{1,3}[)）]\s*\S"),
-    re.compile(r"^(?:[Ⅰ-Ⅻ]|[IVX]{1,5})[.．、 \u3000]\s*\S"),
+    re.compile(r"^(?:[Ⅰ-Ⅻ][.．、 \u3000]|[IVX]{1,5}[.．])\s*\S"),  # not "I think"
     re.compile(r"^コラム\s*[0-9０-９]{0,2}[ \u3000:：]\s*\S"),
     re.compile(r"^＼[^／]{2,30}／$"),
     # an FAQ's numbered question (Q1. …): the title of its answer

@@ -667,6 +667,8 @@ def test_kanji_and_roman_numbering_nest_and_a_run_of_them_is_a_list():
     assert _tree(column) == [
         ("Ⅰ．問題の所在", 1, ""), ("Ⅱ．経緯", 1, ""), ("1．始まり", 2, "Ⅱ．経緯"),
         ("2．2022年度からの変化", 2, "Ⅱ．経緯"), ("Ⅲ．論点", 1, "")]
+    # a Latin numeral needs its dot: "I think so" is English, not heading Ⅰ
+    assert explicit_heading("IV. 結論") and not explicit_heading("I think so")
     tips = (f"ビールの楽しみ方\n\n{body}\n\n一、きめ細かい泡でうまさをキープすべし\n"
             f"二、背の高いグラスで喉ごしを堪能すべし\n三、季節に合わせて楽しむべし\n\n{body}\n")
     assert _tree(tips) == []
