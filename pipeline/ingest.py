@@ -55,7 +55,7 @@ import pandas as pd
 from .config import FileFilter, TableColumns
 from .errors import InputFileError, UsageError
 from .tables import OUTPUT_COLUMNS, empty_table
-from .textutil import iso_datetime_date, line_date, published_date
+from .textutil import iso_datetime_date, line_date, normalize_heading, published_date
 
 TEXT_SUFFIXES = (".txt", ".md")
 TABLE_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".tsv", ".parquet", ".xlsx")
@@ -254,7 +254,7 @@ def read_stdin() -> dict[str, object]:
     return _article("stdin", "<stdin>", text, encoding, hashlib.sha256(data).hexdigest())
 
 
-_FRONT_MATTER_FIELD_RE = re.compile(r"^(?:[A-Za-z_][\w-]*\s*:.*|\s+-\s.*|\s*-\s.*|\s*)$")
+_FRONT_MATTER_FIELD_RE = re.compile(r"^(?:[A-Za-z_][\w-]*\s*:.*|\s*-\s.*|\s*)$")
 MAX_FRONT_MATTER_LINES = 60
 
 
@@ -295,7 +295,7 @@ def _header(lines: list[str]) -> tuple[str, str, str]:
         return _short(lines[2].strip()), lines[0].strip(), iso_datetime_date(lines[1])
     skip, fields = front_matter(lines)
     first = next((line.strip() for line in lines[skip:] if line.strip()), "")
-    title = _short(fields.get("title") or re.sub(r"^#{1,6}\s+", "", first))
+    title = _short(fields.get("title") or normalize_heading(first))
     published = _to_date(fields["date"]) if fields.get("date") else ""
     published = published or next((d for d in map(published_date, lines[skip:]) if d), "")
     if not published:  # a date line among the first lines (under the title, a byline…)

@@ -38,7 +38,13 @@ import pandas as pd
 
 from .ingest import front_matter, is_livedoor_header
 from .tables import NO_THEME_KINDS
-from .textutil import normalize, published_date, split_sentences, trim_span
+from .textutil import (
+    normalize,
+    normalize_heading,
+    published_date,
+    split_sentences,
+    trim_span,
+)
 
 SECTION_COLUMNS = [
     "section_id", "article_id", "ordinal", "kind", "heading", "level", "parent_id",
@@ -94,6 +100,8 @@ _PAGER_RE = re.compile(
     r"^(?:[<＜«‹]\s*|前へ\s*)?(?:[0-9]{1,2}\s+){1,}[0-9]{1,2}\s*(?:次ページ|次へ|[>＞»›])?\s*$"
     r"|^[-－―]\s*[0-9０-９]{1,3}\s*[-－―]$")
 _NEXT_PAGE_RE = re.compile(r"^(?:次のページ(?:を読む|へ)|続きを読む|次ページ)\s*[⇒→>＞»]*\s*$")
+# An FAQ's numbered question (Q1. …): the title of its answer.
+_FAQ_QUESTION_RE = re.compile(r"^[QＱ]\s*(?:\d{1,2}|[０-９]{1,2})\s*[.．:：)）]?\s*\S")
 _EXPLICIT_HEADING_RES = (
     re.compile(r"^#{1,6}\s+\S"),
     re.compile(r"^【[^】]{1,30}】\s*\S{0,40}$"),
@@ -115,10 +123,8 @@ _EXPLICIT_HEADING_RES = (
     re.compile(r"^(?:[Ⅰ-Ⅻ][.．、 \u3000]|[IVX]{1,5}[.．])\s*\S"),  # not "I think"
     re.compile(r"^コラム\s*[0-9０-９]{0,2}[ \u3000:：]\s*\S"),
     re.compile(r"^＼[^／]{2,30}／$"),
-    # an FAQ's numbered question (Q1. …): the title of its answer
-    re.compile(r"^[QＱ]\s*(?:\d{1,2}|[０-９]{1,2})\s*[.．:：)）]?\s*\S"),
+    _FAQ_QUESTION_RE,
 )
-_FAQ_QUESTION_RE = _EXPLICIT_HEADING_RES[-1]
 _ANSWER_RE = re.compile(r"^[AＡ]\s*(?:\d{1,2}|[０-９]{1,2})?\s*[.．:：)）]")
 # A byline or credit: 記事執筆：…, 文・写真／…, 筆者＠handle.
 _BYLINE_RE = re.compile(r"^(?:記事執筆|執筆者?|文|取材|撮影|構成|編集|文・写真|写真・文|聞き手|"
@@ -292,28 +298,12 @@ def _find_headings(lines: list[_Line], first_body: int, masked: set[int]) -> lis
     return headings
 
 
-def _parent_like(line: str) -> bool:
-    """Short and headline-like, not a caption (…＝place), byline （支局 名前） or figure
-    title: what a parent heading with no text of its own looks like."""
-    s = normalize(line)
-    return len(s) <= 30 and _headline(s) and not _caption_like(s)
-
-
 def _caption_like(line: str) -> bool:
     """A photo or figure caption (…＝東京・市谷, 図表III-2-4（…）) or a byline in brackets."""
     s = normalize(line)
     return ("=" in s or bool(_IMAGE_WORDS_RE.search(s) or _BYLINE_RE.search(s))
             or s.startswith(("○", "〇"))
             or (s.startswith("(") and s.endswith(")")))
-
-
-def _block_chars(lines: list[_Line], i: int) -> int:
-    """Characters of the paragraph starting at line ``i`` (up to the next blank line)."""
-    total = 0
-    while i < len(lines) and lines[i].stripped:
-        total += len(lines[i].stripped)
-        i += 1
-    return total
 
 
 _PARAGRAPH_END = ("。", "」", "』")
@@ -662,7 +652,7 @@ def _hierarchy(sections: list[dict], heading_lines: dict[str, str],
         level = levels.get(id(section), 1)
         del open_[level - 1:]
         parent = open_[-1] if open_ else None
-        if parent is not None and parent["kind"] in ("references", "contact"):
+        if parent is not None and parent["kind"] in NO_THEME_KINDS:
             section["kind"] = parent["kind"]
         section["level"] = level
         section["parent_id"] = parent["section_id"] if parent else ""
@@ -757,11 +747,12 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
                 analysis = analysis[:a] + " " * (b - a) + analysis[b:]
         own_date = next((d for j in keep if (d := published_date(lines[j].text))), "")
         ordinal = len(sections)
+        section_id = f"{article_id}#{ordinal}"
         heading = normalize_heading(first.stripped) if kind == "body" else ""
         if kind == "body":
-            heading_lines[f"{article_id}#{len(sections)}"] = first.stripped
+            heading_lines[section_id] = first.stripped
         sections.append({
-            "section_id": f"{article_id}#{ordinal}",
+            "section_id": section_id,
             "article_id": article_id,
             "ordinal": ordinal,
             "kind": section_kind(heading) if kind == "body" else kind,
@@ -774,7 +765,6 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
             "text": span_text,
             "analysis_text": analysis,
         })
-        section_id = sections[-1]["section_id"]
         kept_lines = [lines[j] for j in keep]
         first_is_heading = kind == "body" or (
             kind == "lead" and len(keep) > 1 and _is_title_line(first.stripped)
@@ -839,11 +829,6 @@ def _table_of_contents(lines: list[_Line], first_body: int) -> tuple[set[int], d
     if heading is not None and texts[heading] in ("目次", "目次[非表示]", "内容"):
         toc.add(heading)
     return toc, depths
-
-
-def normalize_heading(line: str) -> str:
-    """Heading text without its Markdown marker."""
-    return re.sub(r"^#{1,6}\s+", "", line.strip())
 
 
 class Segmentation(NamedTuple):

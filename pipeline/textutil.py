@@ -247,6 +247,11 @@ def trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(pattern(trie))
 
 
+def normalize_heading(line: str) -> str:
+    """Heading text without its Markdown marker (``## 概要`` -> ``概要``)."""
+    return re.sub(r"^#{1,6}\s+", "", line.strip())
+
+
 def published_date(line: str) -> str:
     """ISO date from a ``公開日:2025/02/08``-style line, or ``""``."""
     match = _PUBLISHED_RE.search(line)

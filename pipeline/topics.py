@@ -47,6 +47,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -57,11 +58,10 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from ._parallel import Executor
-from .tables import OUTPUT_COLUMNS
+from .tables import OUTPUT_COLUMNS, empty_table
 from .textutil import section_periods
 
-TOPIC_COLUMNS = ["topic_id", "rank", "term", "weight", "relevance"]
-TOPIC_SECTION_COLUMNS = ["topic_id", "rank", "section_id", "weight"]
+TOPIC_COLUMNS = OUTPUT_COLUMNS["topics"]
 # Relevance of a term to a topic, lambda log(phi) + (1 - lambda) log(phi / p): Sievert and
 # Shirley's user study found lambda about 0.6 best for telling topics apart.
 RELEVANCE_LAMBDA = 0.6
@@ -473,7 +473,7 @@ def select_k(X, k_values: list[int], random_state: int = 0, max_iter: int = 500,
     fitted_ks = sorted({fitted_n_topics(k, X.shape) for k in k_values})
     executor = executor or Executor()
     iterations = min(max_iter, SELECTION_MAX_ITER)
-    scored: dict[int, tuple] = {}
+    scored: dict[int, _Candidate] = {}
 
     def evaluate(ks: list[int]) -> None:
         jobs = []
@@ -488,16 +488,16 @@ def select_k(X, k_values: list[int], random_state: int = 0, max_iter: int = 500,
             top = top_term_indices(model.components_)
             coherence = float(npmi_coherence(binary, top).mean())
             stability = float(_agreement(top, restarted).mean()) if restarted else 1.0
-            scored[k] = (k, coherence, stability, model.reconstruction_err_,
-                         (coherence + 1) / 2 * stability)
+            scored[k] = _Candidate(k, coherence, stability, model.reconstruction_err_,
+                                   (coherence + 1) / 2 * stability)
             if progress is not None:
-                progress(f"k = {k}: score {scored[k][4]:.3f} ({len(scored)} tried)")
+                progress(f"k = {k}: score {scored[k].score:.3f} ({len(scored)} tried)")
 
     evaluate(coarse_grid(fitted_ks, SELECTION_COARSE))
     best = _best(scored)
     at = fitted_ks.index(best)
     evaluate([k for k in fitted_ks[max(0, at - 2):at + 3] if k not in scored])
-    table = pd.DataFrame([scored[k] for k in sorted(scored)], columns=K_SELECTION_COLUMNS[:-1])
+    table = pd.DataFrame([scored[k] for k in sorted(scored)], columns=list(_Candidate._fields))
     best = _best(scored)
     table["chosen"] = table["k"] == best
     for column in ("coherence", "stability", "reconstruction_error", "score"):
@@ -505,9 +505,19 @@ def select_k(X, k_values: list[int], random_state: int = 0, max_iter: int = 500,
     return best, table.reset_index(drop=True)
 
 
-def _best(scored: dict[int, tuple]) -> int:
+class _Candidate(NamedTuple):
+    """One k of the search: a row of ``k_selection`` without ``chosen``."""
+
+    k: int
+    coherence: float
+    stability: float
+    reconstruction_error: float
+    score: float
+
+
+def _best(scored: dict[int, _Candidate]) -> int:
     """The k with the highest score (ties: the smaller k)."""
-    return min(scored, key=lambda k: (-scored[k][4], k))
+    return min(scored, key=lambda k: (-scored[k].score, k))
 
 
 def coarse_grid(k_values: list[int], n: int) -> list[int]:
@@ -526,15 +536,20 @@ def default_k_range(n_documents: int) -> list[int]:
     return list(range(2, upper + 1)) if upper >= 2 else [max(1, min(2, n_documents))]
 
 
+def _shares(W: np.ndarray) -> np.ndarray:
+    """Each document's topic weights as shares of its total, rounded (rows without weight
+    stay zero): the weights of ``section_topics`` and ``article_topics``."""
+    W = np.asarray(W, dtype=np.float64)
+    totals = W.sum(axis=1)
+    return np.round(W / np.where(totals > 0, totals, 1.0)[:, None], DECIMALS)
+
+
 def _weights_table(ids, W: np.ndarray, id_column: str) -> pd.DataFrame:
     """Long table of each document's topic shares (rows summing to 1, rounded; zeros and
     documents without weight left out)."""
-    W = np.asarray(W, dtype=np.float64)
-    totals = W.sum(axis=1)
-    kept = totals > 0
-    shares = np.round(W[kept] / totals[kept, None], DECIMALS)
+    shares = _shares(W)
     rows, topic_ids = np.nonzero(shares > 0)
-    return pd.DataFrame({id_column: np.asarray(ids, dtype=object)[kept][rows],
+    return pd.DataFrame({id_column: np.asarray(ids, dtype=object)[rows],
                          "topic_id": topic_ids.astype(np.int64),
                          "weight": shares[rows, topic_ids]})
 
@@ -564,7 +579,7 @@ class TopicTables:
     model: TopicModel | None = None  # the fitted model (None for an empty corpus)
     topic_ids: list[int] | None = None  # the id of each row of its components (None: j)
     topic_sections: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=TOPIC_SECTION_COLUMNS))
+        default_factory=lambda: empty_table("topic_sections"))
 
 
 def topic_tables(
@@ -664,14 +679,14 @@ def model_tables(model: TopicModel, vectorized, sections: pd.DataFrame | None = 
     topic_rows = []
     labels = []
     for topic_id, row in enumerate(H):
-        order = np.lexsort((terms, -row))[:top_terms]
-        for rank, j in enumerate(order, start=1):
+        order = np.lexsort((terms, -row))
+        for rank, j in enumerate(order[:top_terms], start=1):
             if row[j] > 0:
                 topic_rows.append((topic_id, rank, terms[j], round(float(row[j]), DECIMALS),
                                    round(float(relevance[topic_id, j]), DECIMALS)))
         # The label: the most relevant of the topic's strongest terms (a term seen in a
         # handful of documents can be exclusive to a topic without describing it).
-        strongest = np.lexsort((terms, -row))[:LABEL_CANDIDATES]
+        strongest = order[:LABEL_CANDIDATES]
         strongest = strongest[row[strongest] > 0]
         distinctive = strongest[np.lexsort((terms[strongest], -relevance[topic_id,
                                                                           strongest]))][:3]
@@ -739,8 +754,7 @@ def representative_sections(ids, W: np.ndarray, n: int = TOP_SECTIONS) -> pd.Dat
     """
     W = np.asarray(W, dtype=np.float64)
     ids = np.asarray(ids, dtype=object)
-    totals = W.sum(axis=1)
-    shares = np.round(W / np.where(totals > 0, totals, 1.0)[:, None], DECIMALS)
+    shares = _shares(W)
     rows = []
     for topic_id in range(W.shape[1]):
         candidates = np.flatnonzero(shares[:, topic_id] > 0)
@@ -748,7 +762,9 @@ def representative_sections(ids, W: np.ndarray, n: int = TOP_SECTIONS) -> pd.Dat
                                        -shares[candidates, topic_id]))][:n]
         rows += [(topic_id, rank, ids[i], shares[i, topic_id])
                  for rank, i in enumerate(order, start=1)]
-    return pd.DataFrame(rows, columns=TOPIC_SECTION_COLUMNS).astype(
+    if not rows:
+        return empty_table("topic_sections")
+    return pd.DataFrame(rows, columns=OUTPUT_COLUMNS["topic_sections"]).astype(
         {"topic_id": np.int64, "rank": np.int64, "weight": np.float64})
 
 

@@ -278,13 +278,13 @@ class Tokenizer:
                                pa.array(["%", "％"])).to_numpy(zero_copy_only=False)
             kind[symbols[percent]] = _COUNTER
         forced = self._forced(texts, doc, start, end)
+        same_doc = np.r_[False, doc[1:] == doc[:-1]] if n else np.zeros(0, bool)
+        adjacent = same_doc & (np.r_[-1, end[:-1]] == start if n else same_doc)
         # A katakana loanword MeCab reads as a na-adjective before a noun (スマート|フォン,
         # スマート|テレビ) is part of one compound noun.
-        same_doc_next = np.r_[doc[1:] == doc[:-1], False] if n else np.zeros(0, bool)
-        adjacent_next = same_doc_next & (np.r_[start[1:], -1] == end if n else same_doc_next)
         candidates = np.flatnonzero(
-            (classes.pos1[m.pos_class] == classes.code("形状詞")) & adjacent_next
-            & np.isin(np.r_[kind[1:], _OTHER] if n else kind, (_NOUN, _SUFFIX)))
+            (classes.pos1[m.pos_class] == classes.code("形状詞")) & np.r_[adjacent[1:], False]
+            & np.isin(np.r_[kind[1:], _OTHER], (_NOUN, _SUFFIX)))
         if len(candidates):
             words = m.strings(m.begin[candidates], m.finish[candidates])
             katakana = pc.match_substring_regex(words, _KATAKANA).to_numpy(zero_copy_only=False)
@@ -292,8 +292,6 @@ class Tokenizer:
 
         prev = np.r_[_OTHER, kind[:-1]] if n else kind
         prev2 = np.r_[_OTHER, _OTHER, kind[:-2]] if n > 1 else np.full(n, _OTHER)
-        same_doc = np.r_[False, doc[1:] == doc[:-1]] if n else np.zeros(0, bool)
-        adjacent = same_doc & (np.r_[-1, end[:-1]] == start if n else same_doc)
         noun_like = np.isin(kind, (_NOUN, _SUFFIX, _COUNTER))
         prev_noun_run = np.isin(prev, (_NOUN, _PREFIX, _SUFFIX)) | (
             (prev == _COUNTER) & (prev2 != _NUM))
