@@ -132,6 +132,18 @@ def test_an_entity_with_issue_vocabulary_in_its_sentence_is_evidence(tokenizer, 
     assert not apart.issue and not apart.pairs and apart.context == {"中国": 1}
 
 
+@pytest.mark.parametrize("text,theme,context", [
+    ("昨日は米軍が到着し、米軍の車両が並んだ。", "us_bases", "米軍"),
+    ("東京電力が会見を開いた。", "energy", "電力"),
+])
+def test_a_context_term_does_not_corroborate_itself(tokenizer, taxonomy, text, theme, context):
+    # 米軍 is both a context term and a with-word of us_bases; 電力 is read inside 東京電力
+    found = evidence(tokenizer, taxonomy, text)[theme]
+    assert not found.pairs and not found.issue and context in found.context
+    paired = evidence(tokenizer, taxonomy, "米軍の基地で事故が起きた。")["us_bases"]
+    assert paired.pairs  # another with-word in the sentence still pairs
+
+
 @pytest.mark.parametrize("text", ["中国総合通信局が会議を開き、政府と協議した。",
                                   "中国電力の社長が政府と会談した。",
                                   "中国地方の首脳会談が行われた。"])

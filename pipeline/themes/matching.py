@@ -225,6 +225,36 @@ def _first_word_in(norm: str, sentences: list[tuple[int, int]], words,
     return {index: word for index, (_start, word) in found.items()}
 
 
+def _words_in(norm: str, sentences: list[tuple[int, int]], words,
+              boundaries: set[int]) -> dict[int, list[tuple[int, str]]]:
+    """Sentence index -> every ``(start, word)`` of ``words`` on ``boundaries``, in text
+    order."""
+    found: dict[int, list[tuple[int, str]]] = {}
+    for word in words:
+        if word not in norm:
+            continue
+        for start in _find_all(norm, word):
+            if start not in boundaries or start + len(word) not in boundaries:
+                continue
+            index = _sentence_of(sentences, start)
+            if index >= 0:
+                found.setdefault(index, []).append((start, word))
+    for hits in found.values():
+        hits.sort()
+    return found
+
+
+def _partner(hits, match: _Match, norm: str) -> str | None:
+    """The first with-word of the sentence that can corroborate ``match``: not the context
+    term again (米軍 does not corroborate 米軍) nor a word around it (電力 inside 東京電力)."""
+    term = norm[match.start:match.end]
+    for start, word in hits:
+        overlaps = start < match.end and match.start < start + len(word)
+        if not overlaps and word != term:
+            return word
+    return None
+
+
 def _rule_hits(rule: Rule, norm: str, sentences: list[tuple[int, int]], boundaries: set[int],
                skipped: set[int]) -> list[tuple[int, str]]:
     """``(sentence index, evidence key)`` for each sentence where ``rule`` holds."""
@@ -340,8 +370,8 @@ def _theme_evidence(theme: Theme, matches: list[_Match], norm: str, text: str, s
                     sentences, bounds, vetoed_all: set[int], vetoed_context: set[int],
                     headline: int) -> ThemeEvidence | None:
     excluded = _sentences_with(norm, sentences, theme.exclude) if theme.exclude else set()
-    with_word = (_first_word_in(norm, sentences, theme.with_words, bounds)
-                 if any(m.kind == CONTEXT for m in matches) else {})
+    with_words = (_words_in(norm, sentences, theme.with_words, bounds)
+                  if any(m.kind == CONTEXT for m in matches) else {})
     evidence = ThemeEvidence(n_sentences=len(sentences))
     # Per kind of evidence: its counts and weights, and each sentence's strongest weight.
     found = {"issue": (evidence.issue, evidence.issue_weights),
@@ -367,8 +397,8 @@ def _theme_evidence(theme: Theme, matches: list[_Match], norm: str, text: str, s
             evidence.core = max(evidence.core, match.weight)
         elif sentence in vetoed_context:
             continue
-        elif sentence in with_word:
-            add("pair", f"{key}+{_original_word(with_word[sentence], norm, text, starts)}",
+        elif (partner := _partner(with_words.get(sentence, ()), match, norm)) is not None:
+            add("pair", f"{key}+{_original_word(partner, norm, text, starts)}",
                 match.weight, sentence, match.start)
         else:
             add("context", key, match.weight, sentence, match.start)
