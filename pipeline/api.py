@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from ._version import __version__
 from .compare import comparison_tables, metadata_fields
 from .config import DEFAULT_STOPWORDS, Config
 from .errors import JTopicsError, UsageError
+from .furniture import NO_FURNITURE, Census, Furniture, census, furniture
 from .ingest import (
     Skipped,
     entry_size,
@@ -258,6 +259,14 @@ class _ChunkJob:
     cache: Path | None
     shards: bool  # look texts up one by one in the token cache (a corpus of one chunk)
     exclude_kinds: tuple[str, ...]
+    furniture: Furniture = NO_FURNITURE  # the corpus's repeated lines, from the census
+
+
+def _census_chunk(job: _ChunkJob) -> Census:
+    """The furniture census of one chunk's articles (files that cannot be read are left to
+    the main pass to report)."""
+    articles, _skipped, _warnings = read_articles(job.entries, strict=False)
+    return census(articles["text"])
 
 
 def _process_chunk(job: _ChunkJob) -> _Chunk:
@@ -272,7 +281,7 @@ def _process_chunk(job: _ChunkJob) -> _Chunk:
     articles, skipped, warnings = read_articles(job.entries, job.strict)
     seconds["ingest"] = time.perf_counter() - started
     started = time.perf_counter()
-    segmented = segment(articles)
+    segmented = segment(articles, job.furniture)
     seconds["segment"] = time.perf_counter() - started
     started = time.perf_counter()
     tokens = tokenize(segmented.sections, tokenizer, cache=job.cache, shards=job.shards)
@@ -408,9 +417,18 @@ def _map_chunks(config: Config, plan: _Plan, executor: Executor,
                       len(plan.ranges) == 1, exclude_kinds)
             for index, (lo, hi) in enumerate(plan.ranges)]
     plan.entries = []  # the jobs hold them now
+    initargs = (plan.stopwords, plan.terms, plan.taxonomy)
     try:
+        # A first pass counts the lines every article holds: the corpus's furniture is
+        # known before any article is segmented (the same initializer keeps the workers).
+        counted = Census()
+        for part in executor.map(_census_chunk, jobs, initializer=_prepare_chunks,
+                                 initargs=initargs):
+            counted.merge(part)
+        found = furniture(counted)
+        jobs = [replace(job, furniture=found) for job in jobs]
         chunks = executor.map(_process_chunk, jobs, initializer=_prepare_chunks,
-                              initargs=(plan.stopwords, plan.terms, plan.taxonomy))
+                              initargs=initargs)
         del jobs
         skipped = ordered_skips(plan.skipped + [x for c in chunks for x in c.skipped])
         chunks = [c for c in chunks if len(c.articles)]

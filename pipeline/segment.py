@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from .ingest import front_matter, is_livedoor_header
+from .furniture import NO_FURNITURE, Furniture, body_start, line_key, title_labels
 from .tables import NO_THEME_KINDS
 from .textutil import (
     normalize,
@@ -680,14 +680,16 @@ def _lines(text: str) -> list[_Line]:
     return lines
 
 
-def segment_article(article_id: str, text: str, published: str = "") -> ArticleSegments:
-    """Split one article's text into section, boilerplate, sentence and citation rows."""
+def segment_article(article_id: str, text: str, published: str = "",
+                    furniture: Furniture = NO_FURNITURE) -> ArticleSegments:
+    """Split one article's text into section, boilerplate, sentence and citation rows;
+    ``furniture`` (the corpus's repeated lines and title labels) is blanked in
+    ``analysis_text``."""
     lines = _lines(text)
-    raw = [ln.text for ln in lines]
-    first_body = 2 if is_livedoor_header(raw) else front_matter(raw)[0]
-    while first_body < len(lines) and not lines[first_body].stripped:
-        first_body += 1  # the URL and date lines, or the front matter, are not text
+    # The URL and date lines, or the front matter, are not text.
+    first_body = body_start([ln.text for ln in lines])
     title = next((ln.stripped for ln in lines[first_body:] if ln.stripped), "")
+    blanked = _furniture_spans(lines, first_body, furniture) if furniture else {}
 
     masked: set[int] = set(range(first_body))
     teaser_from: int | None = None
@@ -742,8 +744,10 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
         span_text = text[first.start : last.end]
         analysis = span_text
         for j in range(keep[0], keep[-1] + 1):
-            if j in masked:  # blanked to spaces of the same length, so offsets hold
-                a, b = lines[j].start - first.start, lines[j].end - first.start
+            # Blanked to spaces of the same length, so offsets hold.
+            spans = [(lines[j].start, lines[j].end)] if j in masked else blanked.get(j, ())
+            for lo, hi in spans:
+                a, b = lo - first.start, hi - first.start
                 analysis = analysis[:a] + " " * (b - a) + analysis[b:]
         own_date = next((d for j in keep if (d := published_date(lines[j].text))), "")
         ordinal = len(sections)
@@ -787,6 +791,23 @@ def segment_article(article_id: str, text: str, published: str = "") -> ArticleS
         for j in sorted(masked) if j >= first_body
     ]
     return ArticleSegments(sections, boilerplate, sentences, citations)
+
+
+def _furniture_spans(lines: list[_Line], first_body: int,
+                     furniture: Furniture) -> dict[int, list[tuple[int, int]]]:
+    """Line index -> the character spans of corpus furniture on it: the whole line, or a
+    title label."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for i in range(first_body, len(lines)):
+        if lines[i].stripped and line_key(lines[i].stripped) in furniture.lines:
+            spans[i] = [(lines[i].start, lines[i].end)]
+    if first_body < len(lines) and first_body not in spans and furniture.labels:
+        title = lines[first_body]
+        for label in title_labels(title.text):
+            if label.key in furniture.labels:
+                spans.setdefault(first_body, []).append(
+                    (title.start + label.start, title.start + label.end))
+    return spans
 
 
 MIN_RUNNING_CHARS = 12
@@ -840,7 +861,7 @@ class Segmentation(NamedTuple):
     citations: pd.DataFrame
 
 
-def segment(articles: pd.DataFrame) -> Segmentation:
+def segment(articles: pd.DataFrame, furniture: Furniture = NO_FURNITURE) -> Segmentation:
     """Split every article into sections, sentences and citations.
 
     Parameters
@@ -848,6 +869,9 @@ def segment(articles: pd.DataFrame) -> Segmentation:
     articles : DataFrame
         The ``articles`` table from :func:`pipeline.ingest.ingest` (needs article_id, text,
         published).
+    furniture : Furniture
+        The corpus's repeated lines and title labels (:func:`pipeline.furniture.furniture`),
+        blanked in ``analysis_text``; none by default.
 
     Returns
     -------
@@ -861,7 +885,7 @@ def segment(articles: pd.DataFrame) -> Segmentation:
     citation_rows: list[dict] = []
     for article_id, text, published in zip(articles["article_id"], articles["text"],
                                            articles["published"], strict=True):
-        parts = segment_article(article_id, text, published)
+        parts = segment_article(article_id, text, published, furniture)
         section_rows.extend(parts.sections)
         boilerplate_rows.extend(parts.boilerplate)
         sentence_rows.extend(parts.sentences)

@@ -243,7 +243,8 @@ PRIZE_WORDS = ("応募", "当選", "賞品", "プレゼント", "発送", "締�
 def test_livedoor_topics_hold_no_url_pieces_or_prize_notices(livedoor_sample, tmp_path):
     from pipeline import Config, run
 
-    for name, data in livedoor_sample(80):
+    sample = livedoor_sample(80)
+    for name, data in sample:
         (tmp_path / name).write_bytes(data)
     result = run(Config(inputs=(str(tmp_path),), unit="article", n_topics=12, cache=None))
     top = result.topics[result.topics["rank"] <= 10]
@@ -259,3 +260,11 @@ def test_livedoor_topics_hold_no_url_pieces_or_prize_notices(livedoor_sample, tm
     # katakana loanwords MeCab splits are one term
     assert "スマートフォン" in set(tokens["term"]) and "フォン" not in set(
         tokens.loc[tokens["is_content"], "term"])
+    # site furniture (title labels and lines repeated across the corpus) is no topic term
+    from pipeline.furniture import census, furniture
+
+    found = furniture(census(data.decode("utf-8") for _name, data in sample))
+    assert "【Sports Watch】" in found.labels and len(found.lines) >= 5
+    # the outlet's name starts the 80 sports titles (【Sports Watch】…)
+    sports = tokens[tokens["section_id"].str.startswith("sports-watch")]
+    assert len(sports) and not sports["term"].isin(["Watch", "Sports Watch"]).any()
