@@ -7,12 +7,14 @@ The earlier commit (and ``--new``, when given, instead of this tree) is checked 
 temporary git worktree and run with the same
 interpreter and libraries (``PYTHONPATH`` points at it); runs alternate between the two trees,
 and the fastest of ``--repeat`` is kept for each. Prints wall seconds and the ratio new / base
-per worker count, plus peak RSS of the main process tree.
+per worker count, and the fastest of each stage (the run's ``manifest.json`` seconds: with
+workers, ``themes`` is the corpus-wide scoring in the main process).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -76,6 +78,7 @@ def main() -> None:
             print(f"{n:,} Livedoor articles; base {args.base}, new {args.new or 'this tree'}",
                   flush=True)
             best: dict[tuple[str, str], float] = {}
+            stages: dict[tuple[str, str, str], list[float]] = {}
             for _ in range(args.repeat):
                 for workers in args.workers.split(","):
                     for name, tree in (("base", base_tree), ("new", new_tree)):
@@ -86,10 +89,19 @@ def main() -> None:
                         print(f"  {name} --workers {workers}: {seconds:.1f} s", flush=True)
                         key = (name, workers)
                         best[key] = min(seconds, best.get(key, float("inf")))
+                        manifest = json.loads((root / "out" / "manifest.json").read_text())
+                        for stage, value in manifest.get("seconds", {}).items():
+                            stages.setdefault((stage, workers, name), []).append(value)
             print("\n| workers | base s | new s | new / base |\n|---|---|---|---|")
             for workers in args.workers.split(","):
                 base, new = best[("base", workers)], best[("new", workers)]
                 print(f"| {workers} | {base:.1f} | {new:.1f} | {new / base:.3f} |")
+            print("\n| stage | workers | base s | new s | new / base |\n|---|---|---|---|---|")
+            for stage, workers in sorted({(st, w) for st, w, _n in stages}):
+                base = min(stages.get((stage, workers, "base"), [float("nan")]))
+                new = min(stages.get((stage, workers, "new"), [float("nan")]))
+                ratio = new / base if base else float("nan")
+                print(f"| {stage} | {workers} | {base:.2f} | {new:.2f} | {ratio:.3f} |")
         finally:
             for folder, _rev in trees.values():
                 subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force",

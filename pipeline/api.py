@@ -570,7 +570,7 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None, 
                 section_themes, article_themes, themes = theme_tables(
                     merged.sections, merged.evidence, plan.taxonomy,
                     min_score=settings.min_score, dtm=vectorized.sections,
-                    random_state=config.seed, model=learned,
+                    random_state=config.seed, model=learned, counts=counts,
                 )
             with timer("topics"):
                 fitted = pending.result() if pending is not None else fit_topics()

@@ -109,8 +109,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
            ("score", FLOAT), ("chosen", BOOL)),
     _table("section_themes", "pipeline.themes", "one row per theme a section is tagged with",
            ("section_id", STR), ("theme_id", STR), ("score", FLOAT, "0–1"),
-           ("evidence", STR, "`term×count`, `context+word×count`, `context: …` and "
-                           "`[model p: words]` joined by `; `"),
+           ("evidence", STR, "`term×count`, `context+word×count`, `context: …`, "
+                           "`[model p: words]` and `[verifier p: words]` joined by `; `"),
            ("method", STR, "lexicon/model/both")),
     _table("article_themes", "pipeline.themes",
            "one row per theme an article carries (its lead's, or at least 20% of its text)",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -280,7 +282,9 @@ def test_score_themes_tables(tokenizer, taxonomy):
                                             "n_sections"]
     assert list(themes.columns) == ["theme_id", "label_ja", "label_en", "n_sections"]
     assert section_themes["theme_id"].tolist() == ["sofa"]
-    assert section_themes["evidence"].tolist() == ["日米地位協定×2"]
+    # the terms, then what the shipped verifier made of the section (it confirmed it)
+    assert re.fullmatch(r"日米地位協定×2; \[verifier 0\.\d\d(: \S+( \S+){0,2})?\]",
+                        section_themes["evidence"][0])
     assert section_themes["method"].tolist() == ["lexicon"]
     assert article_themes.to_dict("records") == [
         {"article_id": "a", "theme_id": "sofa", "score": section_themes["score"][0],

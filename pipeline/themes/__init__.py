@@ -6,6 +6,7 @@ One module per concern:
 - :mod:`.matching`: the evidence a section holds for each theme (:class:`ThemeEvidence`);
 - :mod:`.scoring`: the score formula, the tagging threshold, article aggregation, the tables;
 - :mod:`.learned`: the naive Bayes model fitted on each corpus;
+- :mod:`.supervised`: the verifier trained on the labelled sets, shipped as weights;
 - :mod:`.guided`: the guided NMF, kept for the ablation;
 - :mod:`.tools`: ``themes check`` and ``kwic``.
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..vectorize import DocumentTermMatrix
+from ..vectorize import DocumentTermMatrix, term_counts
 from .learned import SeededNaiveBayes
 from .matching import (
     SectionEvidence,
@@ -39,19 +40,45 @@ from .scoring import (
     SECTION_THEME_COLUMNS,
     THEME_COLUMNS,
     ScoringOptions,
+    candidates,
     fit_learned,
     lexical_score,
     theme_tables,
 )
+from .supervised import Candidates, ThemeVerifier, shipped_verifier
 from .taxonomy import Taxonomy, Term, Theme, load_taxonomy, load_themes, merge_taxonomies
 from .tools import check_taxonomy, kwic
 
 __all__ = [
-    "ARTICLE_THEME_COLUMNS", "SECTION_THEME_COLUMNS", "THEME_COLUMNS", "ScoringOptions",
-    "SectionEvidence", "SeededNaiveBayes", "Taxonomy", "Term", "Theme", "ThemeEvidence",
-    "ThemeMatcher", "check_taxonomy", "excluded_spans", "fit_learned", "format_evidence",
-    "kwic", "lexical_evidence", "lexical_score", "load_taxonomy", "load_themes", "matcher_for",
-    "merge_taxonomies", "morpheme_boundaries", "score_themes", "section_evidence",
+    "ARTICLE_THEME_COLUMNS",
+    "SECTION_THEME_COLUMNS",
+    "THEME_COLUMNS",
+    "Candidates",
+    "ScoringOptions",
+    "SectionEvidence",
+    "SeededNaiveBayes",
+    "Taxonomy",
+    "Term",
+    "Theme",
+    "ThemeEvidence",
+    "ThemeMatcher",
+    "ThemeVerifier",
+    "candidates",
+    "check_taxonomy",
+    "excluded_spans",
+    "fit_learned",
+    "format_evidence",
+    "kwic",
+    "lexical_evidence",
+    "lexical_score",
+    "load_taxonomy",
+    "load_themes",
+    "matcher_for",
+    "merge_taxonomies",
+    "morpheme_boundaries",
+    "score_themes",
+    "section_evidence",
+    "shipped_verifier",
 ]
 
 
@@ -90,4 +117,6 @@ def score_themes(
     """
     evidence = lexical_evidence(sections, tokens, taxonomy,
                                 excluded_spans(sentences, exclude_kinds))
-    return theme_tables(sections, evidence, taxonomy, min_score, dtm, random_state, options)
+    counts = term_counts(tokens, sections) if options.verifier else None
+    return theme_tables(sections, evidence, taxonomy, min_score, dtm, random_state, options,
+                        counts=counts)

@@ -19,10 +19,16 @@ model (:mod:`.learned`). The score formula lives here and nowhere else.
    posterior: ``score = 1 - (1 - lexical)(1 - LEARNED_WEIGHT·p)``. It raises sections the corpus
    says are about the theme (context-only evidence can then reach the threshold), never
    sections without any taxonomy word.
-3. A section is tagged when ``score >= min_score`` (default 0.5).
+3. **Verifier** (:mod:`.supervised`): a logistic regression trained on the labelled sets
+   gives each candidate (a section and a theme it has evidence of) the probability that the
+   section really discusses the theme; below ``VERIFIER_VETO`` the candidate is not tagged.
+   It only vetoes: the score is the one above.
+4. A section is tagged when ``score >= min_score`` (default 0.5).
 
 ``method`` says what decided: ``lexicon`` (the lexical score alone), ``model`` (the learned
-model raised a section without issue evidence), ``both``.
+model raised a section without issue evidence), ``both``; ``evidence`` ends with the
+verifier's probability and the section's words that raise it most (``[verifier 0.83: 日米 …]``)
+when it confirmed the tag.
 
 An article carries a theme when its lead (which holds the title) is tagged with it, or when
 the sections tagged with it make up at least ``ARTICLE_MIN_SHARE`` of its text; its ``score``
@@ -41,6 +47,14 @@ import pandas as pd
 from ..vectorize import DocumentTermMatrix
 from .learned import SeededNaiveBayes
 from .matching import SectionEvidence, ThemeEvidence, format_evidence
+from .supervised import (
+    FEATURE_NAMES,
+    Candidates,
+    ThemeVerifier,
+    evidence_features,
+    section_words,
+    shipped_verifier,
+)
 from .taxonomy import Taxonomy
 
 SECTION_THEME_COLUMNS = ["section_id", "theme_id", "score", "evidence", "method"]
@@ -60,6 +74,9 @@ LEARNED_WEIGHT = 0.6
 # A learned contribution below this is not used (and does not count in ``method``).
 LEARNED_EVIDENCE_MIN = 0.05
 ARTICLE_MIN_SHARE = 0.2
+# A candidate the verifier gives less than this is not tagged (chosen by cross-validation in
+# benchmarks/train_verifier.py: it removes the most false tags for the fewest true ones).
+VERIFIER_VETO = 0.3
 # The guided topic model (ablation only): score = 1 - (1 - lexical)(1 - GUIDED_WEIGHT·m).
 GUIDED_WEIGHT = 0.6
 
@@ -77,11 +94,14 @@ class ScoringOptions:
         Let the corpus's naive Bayes model corroborate the evidence.
     guided : bool
         Let a guided NMF (one seeded topic per theme) corroborate the evidence.
+    verifier : bool
+        Let the verifier trained on the labelled sets (:mod:`.supervised`) veto candidates.
     """
 
     density: bool = True
     learned: bool = True
     guided: bool = False
+    verifier: bool = True
 
 
 DEFAULT_OPTIONS = ScoringOptions()
@@ -155,10 +175,72 @@ def fit_learned(section_ids, evidence: SectionEvidence, taxonomy: Taxonomy,
     return _fit_seeded(dtm, lexical[order], any_evidence[order])
 
 
+def candidates(section_ids, evidence: SectionEvidence, taxonomy: Taxonomy,
+               leads=None, counts: DocumentTermMatrix | None = None,
+               learned: np.ndarray | None = None) -> Candidates:
+    """Every (section, theme) with evidence of the theme, with the verifier's features.
+
+    Parameters
+    ----------
+    section_ids : sequence of str
+        Every section, in table order.
+    evidence : dict
+        :func:`~pipeline.themes.matching.lexical_evidence` of the sections.
+    taxonomy : Taxonomy
+    leads : sequence of bool or None
+        Whether each section is its article's lead (None: none is).
+    counts : DocumentTermMatrix or None
+        Raw counts of the sections' content terms (:func:`~pipeline.vectorize.term_counts`).
+    learned : ndarray of shape (n_sections, n_themes) or None
+        The corpus model's posterior (None: 0).
+    """
+    ids = [str(s) for s in section_ids]
+    rows_of = {sid: i for i, sid in enumerate(ids)}
+    theme_index = {t: k for k, t in enumerate(taxonomy.ids)}
+    rows, themes, features = [], [], []
+    for sid, per_theme in evidence.items():
+        i = rows_of.get(str(sid))
+        if i is None:
+            continue
+        for theme_id, found in per_theme.items():
+            t = theme_index.get(theme_id)
+            if t is None:
+                continue
+            rows.append(i)
+            themes.append(t)
+            features.append(evidence_features(
+                found, lexical_score(found, True), lexical_score(found, False),
+                bool(leads[i]) if leads is not None else False,
+                float(learned[i, t]) if learned is not None else 0.0))
+    rows_array = np.asarray(rows, dtype=np.int64)
+    return Candidates(rows_array, np.asarray(themes, dtype=np.int64), list(taxonomy.ids),
+                      np.asarray(features, dtype=np.float64).reshape(len(rows),
+                                                                     len(FEATURE_NAMES)),
+                      section_words(counts, ids, set(rows)))
+
+
+def learned_posteriors(section_ids, evidence: SectionEvidence, taxonomy: Taxonomy,
+                       dtm: DocumentTermMatrix) -> np.ndarray:
+    """The corpus model's posterior of each section and theme where :func:`section_scores`
+    uses it (any evidence of the theme, a contribution of at least ``LEARNED_EVIDENCE_MIN``),
+    else 0; shape (n_sections, n_themes). The verifier's ``learned`` feature."""
+    ids = [str(s) for s in section_ids]
+    lexical, any_evidence = _lexical(ids, evidence, taxonomy, True)
+    posterior = np.zeros_like(lexical)
+    if dtm.n_documents:
+        rows_of = {sid: i for i, sid in enumerate(ids)}
+        order = np.array([rows_of[str(s)] for s in dtm.doc_ids], dtype=np.int64)
+        posterior[order] = _learned_probabilities(dtm, lexical[order], any_evidence[order])[0]
+    return np.where(any_evidence & (LEARNED_WEIGHT * posterior >= LEARNED_EVIDENCE_MIN),
+                    posterior, 0.0)
+
+
 def section_scores(
     section_ids, evidence: SectionEvidence, taxonomy: Taxonomy, min_score: float = 0.5,
     dtm: DocumentTermMatrix | None = None, random_state: int = 0,
     options: ScoringOptions = DEFAULT_OPTIONS, model: SeededNaiveBayes | None = None,
+    leads=None, counts: DocumentTermMatrix | None = None,
+    verifier: ThemeVerifier | None = None,
 ) -> pd.DataFrame:
     """The ``section_themes`` table: one row per tagged (section, theme).
 
@@ -180,6 +262,12 @@ def section_scores(
     model : SeededNaiveBayes or None
         A fitted learned model (from :func:`fit_learned` of another corpus, or a saved one) to
         score with; None fits one on these sections.
+    leads : sequence of bool or None
+        Whether each section is its article's lead (a feature of the verifier).
+    counts : DocumentTermMatrix or None
+        Raw counts of the sections' content terms, for the verifier's words.
+    verifier : ThemeVerifier or None
+        The verifier to use with ``options.verifier`` (None: the shipped one).
     """
     theme_ids = taxonomy.ids
     ids = list(section_ids)
@@ -206,6 +294,15 @@ def section_scores(
                 learned[order] = np.maximum(learned[order], GUIDED_WEIGHT * shares)
     learned = np.where(any_evidence & (learned >= LEARNED_EVIDENCE_MIN), learned, 0.0)
     scores = 1.0 - (1.0 - lexical) * (1.0 - learned)
+    # The verifier's probability of each candidate (NaN: not a candidate, or not verified).
+    verified = np.full(lexical.shape, np.nan)
+    if options.verifier and verifier is None:
+        verifier = shipped_verifier()
+    if options.verifier and verifier is not None:
+        found = candidates(ids, evidence, taxonomy, leads, counts, learned / LEARNED_WEIGHT)
+        verified[found.rows, found.themes] = verifier.predict_proba(found)
+        scores = np.where(verified < VERIFIER_VETO, 0.0, scores)
+        verifier_words = found.words
     rows = []
     for i, t in zip(*np.nonzero(np.round(scores, DECIMALS) >= max(min_score, 1e-9)),
                     strict=True):
@@ -226,6 +323,10 @@ def section_scores(
         method = ("both" if has_issue else "model") if learned[i, t] > 0 else "lexicon"
         if method == "both" and lexical[i, t] >= min_score and scores[i, t] - lexical[i, t] < 0.01:
             method = "lexicon"
+        if not np.isnan(verified[i, t]):
+            top = verifier.top_words(verifier_words[i])
+            parts.append(f"[verifier {verified[i, t]:.2f}" + (f": {' '.join(top)}]" if top
+                                                              else "]"))
         rows.append((sid, theme_id, round(float(scores[i, t]), DECIMALS), "; ".join(parts),
                      method))
     return pd.DataFrame(rows, columns=SECTION_THEME_COLUMNS)
@@ -271,6 +372,7 @@ def theme_tables(
     sections: pd.DataFrame, evidence: SectionEvidence, taxonomy: Taxonomy,
     min_score: float = 0.5, dtm: DocumentTermMatrix | None = None, random_state: int = 0,
     options: ScoringOptions = DEFAULT_OPTIONS, model: SeededNaiveBayes | None = None,
+    counts: DocumentTermMatrix | None = None, verifier: ThemeVerifier | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``section_themes``, ``article_themes`` and ``themes`` from the sections' evidence.
 
@@ -278,11 +380,13 @@ def theme_tables(
     ----------
     sections : DataFrame
         section_id, article_id, ordinal, char_start, char_end of every section.
-    evidence, taxonomy, min_score, dtm, random_state, options, model
+    evidence, taxonomy, min_score, dtm, random_state, options, model, counts, verifier
         As for :func:`section_scores`.
     """
     section_themes = section_scores(sections["section_id"], evidence, taxonomy, min_score, dtm,
-                                    random_state, options, model)
+                                    random_state, options, model,
+                                    leads=(sections["ordinal"] == 0).to_numpy(), counts=counts,
+                                    verifier=verifier)
     article_themes = article_scores(sections, section_themes, taxonomy)
     counts = section_themes["theme_id"].value_counts()
     themes_table = pd.DataFrame(
