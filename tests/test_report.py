@@ -210,3 +210,33 @@ def test_max_sections_bounds_the_text_the_explorer_embeds(out_dir):
     colors = theme_colors(tables)
     assert {t["id"]: t["color"] for t in full["themes"]} == colors
     assert len(set(colors.values())) == len(colors)
+
+
+def test_the_explorer_works_without_any_theme(tmp_path):
+    """Real news is mostly off-topic: a corpus with no theme tag still gives a working page."""
+    from pipeline import Config, run
+
+    executable = chromium()
+    if executable is None:
+        pytest.skip("chromium is not installed and could not be installed (needs root and apt)")
+    corpus = tmp_path / "films"
+    corpus.mkdir()
+    for i in range(3):
+        (corpus / f"a{i}.txt").write_text(
+            f"映画の話題 {i}\n今週公開の映画は評判が良い。主演の俳優も話題だ。\n\n"
+            "見どころ\n映像が美しく、音楽も素晴らしい。\n", encoding="utf-8")
+    run(Config(inputs=(str(corpus),), cache=None, out=tmp_path / "out")).write()
+    tables = load_tables(tmp_path / "out")
+    assert tables["section_themes"].empty
+    path = write_report(tables, tmp_path / "out" / "report.html")
+    browser = Browser(executable)
+    try:
+        assert browser.open(path.resolve().as_uri(), "document.body.dataset.ready") < 5
+        assert browser.evaluate("document.querySelectorAll('#theme-sections li').length") == 0
+        assert "no sections" in browser.evaluate(
+            "document.getElementById('theme-sections').textContent")
+        browser.type_text("#search-word", "映画")
+        browser.click("#search-form button")
+        assert browser.evaluate("document.querySelectorAll('#kwic-results li').length") > 0
+    finally:
+        browser.close()

@@ -161,6 +161,16 @@ def test_sport_and_history_contexts_veto(tokenizer, taxonomy):
     assert "sofa" not in evidence(tokenizer, taxonomy, "幕末の条約は領事裁判権を認めていた。")
 
 
+def test_a_section_of_history_is_a_history_context_as_a_whole(tokenizer, taxonomy):
+    history = ("1858年（安政5年）、幕府は日米修好通商条約を結んだ。"
+               "輸入品の関税率は交渉で決められ、税率は5パーセントに引き下げられた。")
+    assert "tariffs" not in evidence(tokenizer, taxonomy, history)
+    # one history word in a section about today is not enough to veto its other sentences
+    today = ("明治以来の伝統がある。米国は日本からの輸入品に対する関税率を引き上げ、"
+             "政府は交渉を続けた。")
+    assert "tariffs" in evidence(tokenizer, taxonomy, today)
+
+
 RULE_TOML = """
 [[theme]]
 id = "burden"
