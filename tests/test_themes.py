@@ -303,6 +303,23 @@ def test_score_themes_tables(tokenizer, taxonomy):
     assert themes.set_index("theme_id").loc["sofa", "n_sections"] == 1
 
 
+def test_a_bare_heading_carries_no_theme_its_sub_sections_do(tokenizer, taxonomy):
+    from pipeline.segment import segment
+    from pipeline.tokenize import tokenize
+
+    text = ("通商白書（抜粋）\n本章は日本と米国の経済関係を扱う。\n\n"
+            "第2節　日本企業の対米投資\n\n"
+            "1．対米直接投資の動向\n日本企業の対米直接投資は拡大を続け、米国内の工場で雇用を生んだ。\n"
+            "日本の対米投資は米国経済に貢献している。\n")
+    articles = pd.DataFrame({"article_id": ["w"], "text": [text], "published": [""]})
+    sections = segment(articles).sections
+    assert sections["heading"].tolist()[1:] == ["第2節　日本企業の対米投資",
+                                                "1．対米直接投資の動向"]
+    found = lexical_evidence(sections, tokenize(sections, tokenizer), taxonomy)
+    assert "w#1" not in found  # the chapter heading alone names the theme, does not discuss it
+    assert "investment" in found["w#2"]
+
+
 def test_an_article_carries_a_theme_of_its_lead_or_of_a_real_share_of_it(taxonomy):
     from pipeline.themes.scoring import article_scores
 

@@ -138,8 +138,10 @@ def test_the_shipped_weights_are_what_the_labelled_sets_train(shared_dir, tmp_pa
     scores = {s.name: train.score_row(s, train.vetoed(s, cross_validated[i], VERIFIER_VETO),
                                       "") for i, s in enumerate(sets)}
     # the figures of the closing note and the README (deterministic: the floors sit just under)
-    assert scores["livedoor_dev"]["f1"] >= 0.29
+    assert scores["livedoor_dev"]["f1"] >= 0.285
     tagged, off_topic = map(int, scores["livedoor_dev"]["off_topic_tagged"].split("/"))
     assert tagged <= 0.015 * off_topic
-    assert scores["layouts"]["f1"] >= 0.785
-    assert scores["passages_heldout"]["f1"] >= 0.935
+    tagged, off_topic = map(int, scores["layouts"]["off_topic_tagged"].split("/"))
+    assert tagged <= 0.05 * off_topic
+    assert scores["layouts"]["f1"] >= 0.80
+    assert scores["passages_heldout"]["f1"] >= 0.92

@@ -502,6 +502,13 @@ def excluded_spans(
     return spans
 
 
+def _heading_only(sections: pd.DataFrame) -> pd.Series:
+    """Body sections whose text is their heading line alone."""
+    text = sections["analysis_text"].str.strip()
+    return (sections["heading"].fillna("") != "") & ~text.str.contains("\n", regex=False) & (
+        sections.get("kind", pd.Series("body", index=sections.index)) == "body")
+
+
 def _blank(text: str, offset: int, spans: list[tuple[int, int]]) -> str:
     """``text`` with the given article-offset spans replaced by spaces (length kept)."""
     chars = list(text)
@@ -540,6 +547,10 @@ def lexical_evidence(
     if "kind" in sections:
         # Notes, source lists and contact blocks name topics; they do not discuss them.
         sections = sections[~sections["kind"].isin(NO_THEME_KINDS)]
+    if "heading" in sections:
+        # Nor does a bare heading (a chapter's title over its sub-sections): its sub-sections
+        # carry the themes it announces.
+        sections = sections[~_heading_only(sections)]
     taxonomy = _as_taxonomy(themes)
     matcher = matcher_for(taxonomy)
     ids, offsets, texts_in = (sections["section_id"].tolist(), sections["char_start"].tolist(),
