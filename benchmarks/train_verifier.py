@@ -196,7 +196,7 @@ def cross_validated(sets: list[LabelledSet], train: list[int], make) -> dict[int
     probability = np.zeros(len(y))
     for fit_rows, test_rows in GroupKFold(n_splits=FOLDS).split(y, y, groups):
         model = make().fit(subset(found, fit_rows), y[fit_rows])
-        probability[test_rows] = model.predict_proba(subset(found, test_rows))
+        probability[test_rows] = model.predict_proba(subset(found, test_rows))[:, 1]
     out = {}
     for position, i in enumerate(train):
         s = sets[i]
@@ -209,7 +209,7 @@ def cross_validated(sets: list[LabelledSet], train: list[int], make) -> dict[int
     full = make().fit(found, y)
     for i, s in enumerate(sets):
         if i not in train:
-            out[i] = full.predict_proba(s.candidates)
+            out[i] = full.predict_proba(s.candidates)[:, 1]
     return out
 
 

@@ -20,7 +20,8 @@ from ._version import __version__
 from .compare import comparison_tables, metadata_fields
 from .config import DEFAULT_STOPWORDS, Config
 from .errors import JTopicsError, UsageError
-from .furniture import NO_FURNITURE, Census, Furniture, census, furniture
+from .furniture import NO_FURNITURE, Census, Furniture, census
+from .furniture import furniture as corpus_furniture
 from .ingest import (
     Skipped,
     entry_size,
@@ -34,11 +35,13 @@ from .output import PartitionedTable, write_partitioned
 from .segment import segment
 from .tables import OUTPUT_COLUMNS, empty_table
 from .themes import (
+    ScoringOptions,
     Taxonomy,
     excluded_spans,
     fit_learned,
     lexical_evidence,
     load_themes,
+    shipped_verifier,
     theme_tables,
 )
 from .tokenize import TOKEN_COLUMNS, Tokenizer, dictionary_version, load_wordlist, tokenize
@@ -369,6 +372,7 @@ class _Merged:
     skipped: list[Skipped]
     warnings: list[str]
     seconds: dict[str, float]  # summed over chunks, per stage
+    furniture: Furniture = NO_FURNITURE  # what the sections' analysis_text has blanked
 
 
 def _plan(config: Config, model=None) -> _Plan:
@@ -409,8 +413,9 @@ def _plan(config: Config, model=None) -> _Plan:
 
 
 def _map_chunks(config: Config, plan: _Plan, executor: Executor,
-                exclude_kinds: tuple[str, ...]) -> _Merged:
-    """The per-article stages, chunk by chunk on ``executor``, merged into corpus tables."""
+                exclude_kinds: tuple[str, ...], furniture: Furniture | None = None) -> _Merged:
+    """The per-article stages, chunk by chunk on ``executor``, merged into corpus tables;
+    ``furniture`` (a saved model's) instead of this corpus's census."""
     stream = len(plan.ranges) > 1 or config.engine == "dask"
     spool = _spool_folder(config) if stream else None
     jobs = [_ChunkJob(index, plan.entries[lo:hi], config.strict, spool, config.cache,
@@ -419,14 +424,15 @@ def _map_chunks(config: Config, plan: _Plan, executor: Executor,
     plan.entries = []  # the jobs hold them now
     initargs = (plan.stopwords, plan.terms, plan.taxonomy)
     try:
-        # A first pass counts the lines every article holds: the corpus's furniture is
-        # known before any article is segmented (the same initializer keeps the workers).
-        counted = Census()
-        for part in executor.map(_census_chunk, jobs, initializer=_prepare_chunks,
-                                 initargs=initargs):
-            counted.merge(part)
-        found = furniture(counted)
-        jobs = [replace(job, furniture=found) for job in jobs]
+        if furniture is None:
+            # A first pass counts the lines every article holds: the corpus's furniture is
+            # known before any article is segmented (the same initializer keeps the workers).
+            counted = Census()
+            for part in executor.map(_census_chunk, jobs, initializer=_prepare_chunks,
+                                     initargs=initargs):
+                counted.merge(part)
+            furniture = corpus_furniture(counted)
+        jobs = [replace(job, furniture=furniture) for job in jobs]
         chunks = executor.map(_process_chunk, jobs, initializer=_prepare_chunks,
                               initargs=initargs)
         del jobs
@@ -479,7 +485,8 @@ def _map_chunks(config: Config, plan: _Plan, executor: Executor,
         warnings=plan.warnings + [w for c in chunks for w in c.warnings],
         seconds={stage: sum(c.seconds[stage] for c in chunks)
                  for stage in ("ingest", "segment", "tokenize", "vectorize", "themes",
-                               "output")})
+                               "output")},
+        furniture=furniture)
 
 
 def _with_meta_columns(articles: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
@@ -536,7 +543,10 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None, 
     # Kept open after the per-article stages for the topic fits.
     with _executor(config, plan.workers) as executor:
         with timer("segment"):
-            merged = _map_chunks(config, plan, executor, settings.exclude_kinds)
+            # Applying a model blanks the furniture of the corpus it was fitted on: an
+            # article's analysed text does not depend on the articles it comes with.
+            merged = _map_chunks(config, plan, executor, settings.exclude_kinds,
+                                 model.furniture if model is not None else None)
         with timer("vectorize"):
             counts = merge_counts(merged.counts)
             if model is None:
@@ -567,10 +577,13 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None, 
                 if model is None and vectorized.sections.n_documents:
                     learned = fit_learned(merged.sections["section_id"], merged.evidence,
                                           plan.taxonomy, vectorized.sections)
+                # A model keeps the verifier it was fitted with (None: fitted without one).
+                verifier = model.verifier if model is not None else shipped_verifier()
                 section_themes, article_themes, themes = theme_tables(
                     merged.sections, merged.evidence, plan.taxonomy,
                     min_score=settings.min_score, dtm=vectorized.sections,
                     random_state=config.seed, model=learned, counts=counts,
+                    options=ScoringOptions(verifier=verifier is not None), verifier=verifier,
                 )
             with timer("topics"):
                 fitted = pending.result() if pending is not None else fit_topics()
@@ -612,7 +625,7 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None, 
         group_topics=compared.group_topics, keyness=compared.keyness, skipped=merged.skipped,
         warnings=warnings, notices=plan.notices, seconds=seconds,
         model=model if model is not None else _fitted_model(
-            settings, plan, vectorized, fitted, learned),
+            settings, plan, vectorized, fitted, learned, merged.furniture, verifier),
     )
 
 
@@ -654,7 +667,7 @@ def _applied_topics(model, vectorized, sections: pd.DataFrame, period: str):
     return relabel(tables, list(model.topic_ids), status)
 
 
-def _fitted_model(settings, plan: _Plan, vectorized, fitted, learned):
+def _fitted_model(settings, plan: _Plan, vectorized, fitted, learned, furniture, verifier):
     """The run's :class:`~pipeline.model.Model` (None when nothing could be fitted)."""
     from .model import Model
     from .tokenize.tokenizer import load_wordlist as read_words
@@ -673,4 +686,5 @@ def _fitted_model(settings, plan: _Plan, vectorized, fitted, learned):
     return Model(settings=settings, stopwords=frozenset(stopwords), terms=plan.terms,
                  taxonomy_sources=plan.taxonomy_sources, weights=vectorized.weights,
                  topic_model=fitted.model, learned=learned, topics=topics, topic_ids=topic_ids,
-                 versions={**_versions(), "jtopics": __version__})
+                 versions={**_versions(), "jtopics": __version__}, furniture=furniture,
+                 verifier=verifier)

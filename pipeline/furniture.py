@@ -11,7 +11,9 @@ the segmenter keeps it in the text (and a repeated heading stays a heading) but 
 ``analysis_text``, so it is neither a topic term nor theme evidence.
 
 The census runs over every article before segmentation (per chunk, merged); lines are
-counted by a stable 8-byte hash, once per article.
+counted by a stable 8-byte hash, once per article, and copies of an article once. It keeps
+each article's line hashes to merge parts: about 10 bytes a line (some 2 MB for Livedoor's
+7,367 articles, 300 MB for a million).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .ingest import front_matter, is_livedoor_header
 
@@ -38,10 +42,13 @@ def _shape(text: str) -> str:
     return _DIGITS_RE.sub("0", text.strip())
 
 
+def _digest(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
+
+
 def line_key(line: str) -> int:
     """A stable hash of a line's shape (the same in every worker process)."""
-    digest = hashlib.blake2b(_shape(line).encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
+    return _digest(_shape(line).encode("utf-8"))
 
 
 def body_start(lines: list[str]) -> int:
@@ -70,25 +77,48 @@ def title_labels(title: str) -> list[Label]:
 
 @dataclass
 class Census:
-    """How many articles hold each line and each title label."""
+    """How many different articles hold each line and each title label.
+
+    A copy of an article already counted (a syndicated story, the same file twice) counts
+    nothing: otherwise twenty copies of one story would make its every line furniture.
+    """
 
     n_articles: int = 0
-    lines: Counter = field(default_factory=Counter)
-    labels: Counter = field(default_factory=Counter)
+    lines: Counter[int] = field(default_factory=Counter)  # line_key -> articles
+    labels: Counter[str] = field(default_factory=Counter)  # title label -> articles
+    # Each counted article, by the hash of its lines: its line keys and title labels, so that
+    # a copy found in another chunk's census can be taken out when the two are merged.
+    articles: dict[int, tuple[np.ndarray, tuple[str, ...]]] = field(default_factory=dict)
 
     def add(self, text: str) -> None:
+        """Count one article's lines and title labels (once each)."""
         raw = text.splitlines()
         first = body_start(raw)
-        body = {ln.strip() for ln in raw[first:] if ln.strip()}
-        self.lines.update(line_key(ln) for ln in body)
-        if first < len(raw):
-            self.labels.update({label.key for label in title_labels(raw[first])})
+        body = [ln.strip() for ln in raw[first:] if ln.strip()]
+        keys = np.unique(np.array([line_key(ln) for ln in body], dtype=np.uint64))
+        labels = tuple(sorted({label.key for label in title_labels(raw[first])})
+                       if first < len(raw) else ())
+        # A copy is the same text word for word (numbers too), whatever its header says.
+        article = _digest("\n".join(body).encode("utf-8"))
+        if article in self.articles:
+            return
+        self.articles[article] = (keys, labels)
+        self.lines.update(keys.tolist())
+        self.labels.update(labels)
         self.n_articles += 1
 
     def merge(self, other: Census) -> None:
-        self.n_articles += other.n_articles
+        """Add another part's census; articles counted in both count once."""
         self.lines.update(other.lines)
         self.labels.update(other.labels)
+        self.n_articles += other.n_articles
+        for article, (keys, labels) in other.articles.items():
+            if article in self.articles:
+                self.lines.subtract(keys.tolist())
+                self.labels.subtract(labels)
+                self.n_articles -= 1
+            else:
+                self.articles[article] = (keys, labels)
 
 
 def census(texts: Iterable[str]) -> Census:

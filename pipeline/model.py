@@ -3,7 +3,9 @@
 A model folder holds everything a run learned or was told that decides its tables: the
 tokenizer's stopwords and forced terms, the theme taxonomy (its TOML files as given), the
 modelled vocabulary and its IDF, the topics (NMF components), the learned theme model's
-parameters, and the settings (unit, theme threshold, excluded sentence kinds), with the
+parameters, the theme verifier's weights, the corpus furniture blanked in the analysed text
+(applying the model blanks the same lines, whatever the new corpus repeats), and the
+settings (unit, theme threshold, excluded sentence kinds), with the
 versions of jtopics, the dictionary and scikit-learn. Only safe formats: JSON, text files and
 one ``.npz`` of plain arrays read with ``allow_pickle=False``; ``model.json`` lists every file
 with its SHA-256, checked on load. Loading a model never executes code.
@@ -13,7 +15,9 @@ Files::
     model.json        manifest: format, versions, settings, topics, checksums
     vocabulary.json   the modelled terms, in column order
     arrays.npz        idf (n_terms,), components (n_topics, n_terms), topic_ids (n_topics,),
-                      learned_log_ratio (n_themes, n_terms), learned_fitted (n_themes,)
+                      learned_log_ratio (n_themes, n_terms), learned_fitted (n_themes,),
+                      furniture_lines (n_lines,) uint64, furniture_labels (n_labels,),
+                      verifier_* (ThemeVerifier.arrays(); absent without a verifier)
     stopwords.txt     the stopwords the tokenizer used, one a line
     taxonomy/NN.toml  the taxonomy file and its additions, in order
 """
@@ -33,14 +37,16 @@ import numpy as np
 
 from ._version import __version__
 from .errors import JTopicsError
-from .themes import SeededNaiveBayes, Taxonomy, load_themes
+from .furniture import NO_FURNITURE, Furniture
+from .themes import SeededNaiveBayes, Taxonomy, ThemeVerifier, load_themes
 from .topics import TopicModel
 from .vectorize import TermWeights
 
 FORMAT = "jtopics-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "model.json"
 ARRAYS = "arrays.npz"
+VERIFIER_PREFIX = "verifier_"
 
 
 class ModelError(JTopicsError):
@@ -87,6 +93,10 @@ class Model:
         the ids of the topics they continue after ``update``.
     versions : dict
         jtopics, dictionary and library versions of the fit.
+    furniture : Furniture
+        The lines and title labels the fitted corpus repeated (blanked in analysed text).
+    verifier : ThemeVerifier or None
+        The theme verifier the fit used (None: none).
     """
 
     settings: Settings
@@ -99,6 +109,8 @@ class Model:
     topics: list[dict[str, Any]] = field(default_factory=list)
     topic_ids: list[int] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    furniture: Furniture = NO_FURNITURE
+    verifier: ThemeVerifier | None = None
 
     def __post_init__(self) -> None:
         if not self.topic_ids:
@@ -183,7 +195,12 @@ class Model:
                                   else np.zeros((0, n_terms))),
             "learned_fitted": (learned.fitted_ if learned is not None
                                else np.zeros(0, dtype=bool)),
+            "furniture_lines": np.array(sorted(self.furniture.lines), dtype=np.uint64),
+            "furniture_labels": np.array(sorted(self.furniture.labels), dtype=str),
         }
+        if self.verifier is not None:
+            arrays.update({f"{VERIFIER_PREFIX}{name}": value
+                           for name, value in self.verifier.arrays().items()})
         for name, data in files.items():
             (folder / name).write_bytes(data)
         np.savez(folder / ARRAYS, **arrays)
@@ -273,6 +290,12 @@ def load_model(folder: Path | str) -> Model:
             learned = SeededNaiveBayes(**manifest["learned"])
             learned.log_ratio_ = arrays["learned_log_ratio"]
             learned.fitted_ = arrays["learned_fitted"].astype(bool)
+        furniture = Furniture(frozenset(int(k) for k in arrays["furniture_lines"]),
+                              frozenset(str(label) for label in arrays["furniture_labels"]))
+        verifier_arrays = {name[len(VERIFIER_PREFIX):]: value for name, value in arrays.items()
+                           if name.startswith(VERIFIER_PREFIX)}
+        verifier = (ThemeVerifier.from_arrays(verifier_arrays, folder / ARRAYS)
+                    if verifier_arrays else None)
     except (KeyError, TypeError, ValueError, OSError) as exc:
         raise ModelError(f"{folder}: corrupted model ({type(exc).__name__}: {exc})") from None
     if (arrays["components"].shape[1] != len(terms) or arrays["idf"].shape != (len(terms),)
@@ -283,5 +306,5 @@ def load_model(folder: Path | str) -> Model:
                  weights=TermWeights(np.asarray(terms, dtype=object), arrays["idf"]),
                  topic_model=topic_model, learned=learned, topics=manifest.get("topics", []),
                  topic_ids=[int(i) for i in arrays["topic_ids"]],
-                 versions=manifest.get("versions", {}))
+                 versions=manifest.get("versions", {}), furniture=furniture, verifier=verifier)
 

@@ -91,3 +91,15 @@ def test_a_run_leaves_furniture_out_of_tokens(tmp_path, n_articles, blanked):
     terms = set(result.tokens["term"])
     assert ("瞬時" in terms) is not blanked and ("週刊テック" in terms) is not blanked
     assert "発表" in terms
+
+
+def test_copies_of_one_story_are_one_article_in_every_part():
+    story = article(3)
+    alone = census([story] * MIN_ARTICLES)
+    assert alone.n_articles == 1 and not furniture(alone)  # a syndicated story is not template
+    # parts of a corpus counted apart (chunks, workers) and merged: copies still count once
+    first, second = census([story, article(4)]), census([story, article(5)])
+    first.merge(second)
+    assert first.n_articles == 3
+    assert first.lines[line_key(FOOTER)] == 3 and first.labels["【週刊テック】"] == 3
+    assert first.lines[line_key("メーカーはテレビを来月発売すると発表した。")] == 1  # the copy

@@ -57,6 +57,31 @@ def test_an_article_gets_its_values_whatever_it_is_applied_with(fitted, seeds_di
                                   applied.section_themes.reset_index(drop=True))
 
 
+def test_a_model_blanks_the_furniture_of_its_corpus_and_keeps_its_verifier(tmp_path):
+    """An article applied alone gets its values from the fit, not from a census of itself or
+    a newer shipped verifier."""
+    from pipeline.furniture import MIN_ARTICLES
+
+    footer = "当サイトは日米地位協定と在日米軍の最新ニュースを毎日お届けします。"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(MIN_ARTICLES):
+        (corpus / f"a{i:02d}.txt").write_text(
+            f"新製品の話 {i}\n今日は第{i}号の新しい製品{'が' * (i % 3 + 1)}発表された。\n"
+            f"店頭には{i}人が並んだ。\n{footer}\n", encoding="utf-8")
+    result = run(Config(inputs=(str(corpus),), cache=None, n_topics=2))
+    assert result.model.furniture.lines and result.model.verifier is not None
+    assert result.section_themes.empty  # the footer is furniture: no sofa evidence
+    result.model.save(tmp_path / "model")
+    model = load_model(tmp_path / "model")
+    assert model.furniture == result.model.furniture
+    assert np.array_equal(model.verifier.coef_words_, result.model.verifier.coef_words_)
+    alone = model.apply(corpus / "a03.txt")
+    assert alone.section_themes.empty  # alone, the footer is no furniture by a census
+    mine = result.tokens[result.tokens["section_id"].str.startswith("a03")]
+    assert alone.tokens["term"].tolist() == mine["term"].tolist()
+
+
 def test_apply_does_not_depend_on_workers(fitted, seeds_dir):
     _result, folder = fitted
     model = load_model(folder)

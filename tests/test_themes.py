@@ -169,6 +169,10 @@ def test_a_section_of_history_is_a_history_context_as_a_whole(tokenizer, taxonom
     today = ("明治以来の伝統がある。米国は日本からの輸入品に対する関税率を引き上げ、"
              "政府は交渉を続けた。")
     assert "tariffs" in evidence(tokenizer, taxonomy, today)
+    # a history word inside a longer one is one word: 江戸幕府 is not also 幕府
+    aside = ("江戸幕府の時代から明治以来の伝統がある。米国は日本からの輸入品に対する関税率を"
+             "引き上げ、政府は交渉を続けた。")
+    assert "tariffs" in evidence(tokenizer, taxonomy, aside)
 
 
 RULE_TOML = """
@@ -318,6 +322,12 @@ def test_a_bare_heading_carries_no_theme_its_sub_sections_do(tokenizer, taxonomy
     found = lexical_evidence(sections, tokenize(sections, tokenizer), taxonomy)
     assert "w#1" not in found  # the chapter heading alone names the theme, does not discuss it
     assert "investment" in found["w#2"]
+    # a section whose repeated heading was blanked as furniture still has its own text
+    blanked = sections.copy()
+    blanked.loc[2, "analysis_text"] = blanked.loc[2, "analysis_text"].replace(
+        "1．対米直接投資の動向", " " * len("1．対米直接投資の動向"))
+    assert "investment" in lexical_evidence(blanked, tokenize(blanked, tokenizer),
+                                            taxonomy)["w#2"]
 
 
 def test_an_article_carries_a_theme_of_its_lead_or_of_a_real_share_of_it(taxonomy):

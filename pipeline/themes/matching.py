@@ -225,6 +225,22 @@ def _first_word_in(norm: str, sentences: list[tuple[int, int]], words,
     return {index: word for index, (_start, word) in found.items()}
 
 
+def _distinct_terms(norm: str, terms) -> int:
+    """How many different ``terms`` the text holds, a term inside a longer one found at the
+    same place not counted (江戸幕府 is one term, not also 幕府)."""
+    taken: list[tuple[int, int]] = []
+    found = 0
+    for term in sorted(terms, key=len, reverse=True):
+        if term not in norm:
+            continue
+        spans = [(start, start + len(term)) for start in _find_all(norm, term)]
+        free = [(a, b) for a, b in spans if not any(a < y and x < b for x, y in taken)]
+        if free:
+            found += 1
+        taken += spans
+    return found
+
+
 def _words_in(norm: str, sentences: list[tuple[int, int]], words,
               boundaries: set[int]) -> dict[int, list[tuple[int, str]]]:
     """Sentence index -> every ``(start, word)`` of ``words`` on ``boundaries``, in text
@@ -342,7 +358,7 @@ def section_evidence(
     vetoed_all: set[int] = set()
     vetoed_context: set[int] = set()
     for veto in matcher.taxonomy.vetoes:
-        if veto.section_min and sum(term in norm for term in veto.terms) >= veto.section_min:
+        if veto.section_min and _distinct_terms(norm, veto.terms) >= veto.section_min:
             hit = set(range(len(sentences)))  # the whole section is in the veto's context
         else:
             hit = _sentences_with(norm, sentences, veto.terms)
@@ -503,10 +519,12 @@ def excluded_spans(
 
 
 def _heading_only(sections: pd.DataFrame) -> pd.Series:
-    """Body sections whose text is their heading line alone."""
-    text = sections["analysis_text"].str.strip()
-    return (sections["heading"].fillna("") != "") & ~text.str.contains("\n", regex=False) & (
-        sections.get("kind", pd.Series("body", index=sections.index)) == "body")
+    """Body sections whose text is their heading line alone (judged on the text's lines, not
+    the analysed text, where a repeated heading may be blanked)."""
+    one_line = (sections["line_start"] == sections["line_end"] if "line_end" in sections
+                else ~sections["text"].str.strip().str.contains("\n", regex=False))
+    kind = sections["kind"] if "kind" in sections else pd.Series("body", index=sections.index)
+    return (sections["heading"].fillna("") != "") & one_line & (kind == "body")
 
 
 def _blank(text: str, offset: int, spans: list[tuple[int, int]]) -> str:

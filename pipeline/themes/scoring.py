@@ -265,7 +265,8 @@ def section_scores(
     leads : sequence of bool or None
         Whether each section is its article's lead (a feature of the verifier).
     counts : DocumentTermMatrix or None
-        Raw counts of the sections' content terms, for the verifier's words.
+        Raw counts of the sections' content terms, for the verifier's words (None: no
+        verifier).
     verifier : ThemeVerifier or None
         The verifier to use with ``options.verifier`` (None: the shipped one).
     """
@@ -296,11 +297,13 @@ def section_scores(
     scores = 1.0 - (1.0 - lexical) * (1.0 - learned)
     # The verifier's probability of each candidate (NaN: not a candidate, or not verified).
     verified = np.full(lexical.shape, np.nan)
-    if options.verifier and verifier is None:
+    # Without the sections' words the verifier would judge on half its evidence: not at all.
+    use_verifier = options.verifier and counts is not None
+    if use_verifier and verifier is None:
         verifier = shipped_verifier()
-    if options.verifier and verifier is not None:
+    if use_verifier and verifier is not None:
         found = candidates(ids, evidence, taxonomy, leads, counts, learned / LEARNED_WEIGHT)
-        verified[found.rows, found.themes] = verifier.predict_proba(found)
+        verified[found.rows, found.themes] = verifier.predict_proba(found)[:, 1]
         scores = np.where(verified < VERIFIER_VETO, 0.0, scores)
         verifier_words = found.words
     rows = []

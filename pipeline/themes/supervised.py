@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
+from ..vectorize import DocumentTermMatrix
 from .matching import ThemeEvidence
 
 VERIFIER_PATH = Path(__file__).resolve().parent.parent / "data" / "theme_verifier.npz"
@@ -78,7 +79,8 @@ def evidence_features(evidence: ThemeEvidence, lexical: float, presence: float, 
     ]
 
 
-def section_words(counts, ids: list[str], wanted: set[int]) -> dict[int, dict[str, int]]:
+def section_words(counts: DocumentTermMatrix | None, ids: list[str],
+                  wanted: set[int]) -> dict[int, dict[str, int]]:
     """{term: count} of the sections at rows ``wanted`` of ``ids``, from a count matrix
     (:func:`~pipeline.vectorize.term_counts`; sections without content terms get {})."""
     words: dict[int, dict[str, int]] = {row: {} for row in wanted}
@@ -110,6 +112,8 @@ class ThemeVerifier(BaseEstimator):
 
     Attributes
     ----------
+    classes_ : ndarray of shape (2,)
+        ``[False, True]``: not about the theme, about it (the columns of predict_proba).
     theme_ids_ : ndarray of str, shape (n_themes,)
     vocabulary_ : ndarray of str, shape (n_words,)
         Sorted.
@@ -124,12 +128,14 @@ class ThemeVerifier(BaseEstimator):
     ``random_state``).
     """
 
+    classes_ = np.array([False, True])
+
     def __init__(self, C: float = 10.0, min_df: int = 3, max_iter: int = 5000) -> None:
         self.C = C
         self.min_df = min_df
         self.max_iter = max_iter
 
-    def fit(self, candidates: Candidates, y) -> ThemeVerifier:
+    def fit(self, candidates: Candidates, y: np.ndarray) -> ThemeVerifier:
         """Fit on labelled candidates.
 
         Parameters
@@ -160,11 +166,16 @@ class ThemeVerifier(BaseEstimator):
         self.coef_themes_ = coef[n_features:n_features + n_themes]
         self.coef_words_ = coef[n_features + n_themes:]
         self.intercept_ = float(model.intercept_[0])
+        self._vocabulary_index = None
         return self
 
     def predict_proba(self, candidates: Candidates) -> np.ndarray:
-        """Probability that each candidate is a real discussion of its theme, shape
-        (n_candidates,); NaN for candidates of themes the verifier was not trained on."""
+        """Probability of each class (``classes_``: not about the theme, about it), shape
+        (n_candidates, 2); NaN for candidates of themes the verifier was not trained on."""
+        about = self._about(candidates)
+        return np.column_stack([1.0 - about, about])
+
+    def _about(self, candidates: Candidates) -> np.ndarray:
         known = {t: i for i, t in enumerate(self.theme_ids_)}
         theme_map = np.array([known.get(t, -1) for t in candidates.theme_ids], dtype=np.int64)
         mapped = theme_map[candidates.themes] if len(candidates) else np.zeros(0, np.int64)
@@ -177,18 +188,45 @@ class ThemeVerifier(BaseEstimator):
 
     def top_words(self, words: dict[str, int], n: int = 3) -> list[str]:
         """The ``n`` words of a section that raise its probability most."""
-        index = {t: i for i, t in enumerate(self.vocabulary_)}
+        index = self._index()
         values = _sublinear({t: c for t, c in words.items() if t in index})
         contribution = [(values[t] * self.coef_words_[index[t]], t) for t in values]
         return [t for c, t in sorted(contribution, key=lambda x: (-x[0], x[1]))[:n] if c > 0]
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The fitted verifier as named plain arrays (what :meth:`save` writes)."""
+        return {"theme_ids": self.theme_ids_, "vocabulary": self.vocabulary_,
+                "feature_names": np.array(FEATURE_NAMES, dtype=str),
+                "coef_features": self.coef_features_, "coef_themes": self.coef_themes_,
+                "coef_words": self.coef_words_, "intercept": np.array(self.intercept_),
+                "C": np.array(float(self.C)), "min_df": np.array(int(self.min_df)),
+                "max_iter": np.array(int(self.max_iter))}
+
+    @classmethod
+    def from_arrays(cls, arrays, source: object = "theme verifier") -> ThemeVerifier:
+        """The verifier of :meth:`arrays`' output (``source`` names it in errors).
+
+        Raises
+        ------
+        ValueError
+            When the arrays' features are not this version's ``FEATURE_NAMES``.
+        """
+        if tuple(str(n) for n in arrays["feature_names"]) != FEATURE_NAMES:
+            raise ValueError(f"{source}: theme verifier of other features "
+                             f"({', '.join(map(str, arrays['feature_names']))})")
+        verifier = cls(C=float(arrays["C"]), min_df=int(arrays["min_df"]),
+                       max_iter=int(arrays["max_iter"]))
+        verifier.theme_ids_ = np.asarray(arrays["theme_ids"], dtype=str)
+        verifier.vocabulary_ = np.asarray(arrays["vocabulary"], dtype=str)
+        verifier.coef_features_ = np.asarray(arrays["coef_features"], dtype=np.float64)
+        verifier.coef_themes_ = np.asarray(arrays["coef_themes"], dtype=np.float64)
+        verifier.coef_words_ = np.asarray(arrays["coef_words"], dtype=np.float64)
+        verifier.intercept_ = float(arrays["intercept"])
+        return verifier
+
     def save(self, path: Path) -> None:
         """Write the weights as plain arrays (``np.savez_compressed``, no pickled objects)."""
-        np.savez_compressed(path, theme_ids=self.theme_ids_, vocabulary=self.vocabulary_,
-                 feature_names=np.array(FEATURE_NAMES, dtype=str),
-                 coef_features=self.coef_features_, coef_themes=self.coef_themes_,
-                 coef_words=self.coef_words_, intercept=np.array([self.intercept_]),
-                 params=np.array([self.C, self.min_df, self.max_iter], dtype=np.float64))
+        np.savez_compressed(path, **self.arrays())
 
     @classmethod
     def load(cls, path: Path) -> ThemeVerifier:
@@ -200,18 +238,14 @@ class ThemeVerifier(BaseEstimator):
             When the file's features are not this version's ``FEATURE_NAMES``.
         """
         with np.load(path, allow_pickle=False) as data:
-            if tuple(str(n) for n in data["feature_names"]) != FEATURE_NAMES:
-                raise ValueError(f"{path}: theme verifier of other features "
-                                 f"({', '.join(map(str, data['feature_names']))})")
-            C, min_df, max_iter = data["params"]
-            verifier = cls(C=float(C), min_df=int(min_df), max_iter=int(max_iter))
-            verifier.theme_ids_ = data["theme_ids"]
-            verifier.vocabulary_ = data["vocabulary"]
-            verifier.coef_features_ = data["coef_features"]
-            verifier.coef_themes_ = data["coef_themes"]
-            verifier.coef_words_ = data["coef_words"]
-            verifier.intercept_ = float(data["intercept"][0])
-        return verifier
+            return cls.from_arrays({name: data[name] for name in data.files}, path)
+
+    def _index(self) -> dict[str, int]:
+        # Built once per fitted vocabulary: top_words runs for every tagged section.
+        if getattr(self, "_vocabulary_index", None) is None or len(
+                self._vocabulary_index) != len(self.vocabulary_):
+            self._vocabulary_index = {t: i for i, t in enumerate(self.vocabulary_)}
+        return self._vocabulary_index
 
     def _design(self, candidates: Candidates) -> sp.csr_matrix:
         themes = np.zeros((len(candidates), len(self.theme_ids_)))
@@ -224,7 +258,7 @@ class ThemeVerifier(BaseEstimator):
     def _word_matrix(self, candidates: Candidates) -> sp.csr_matrix:
         """Sublinear, L2-normalised counts of each candidate's section words in the
         vocabulary, shape (n_candidates, n_words)."""
-        index = {t: i for i, t in enumerate(self.vocabulary_)}
+        index = self._index()
         per_row: dict[int, dict[int, float]] = {}
         data, rows, columns = [], [], []
         for k, row in enumerate(candidates.rows):
