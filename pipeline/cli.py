@@ -404,7 +404,11 @@ def _print_summary(result: Result, seconds: float) -> None:
         if row.n_sections == 0:
             continue
         evidence = st.loc[st["theme_id"] == row.theme_id, "evidence"]
-        top = evidence.str.split("; ").explode().str.split("×").str[0].value_counts()
+        parts = evidence.str.split("; ").explode().str.removeprefix("context: ")
+        # The models' notes ([model …], [verifier …]) are not terms (and rich reads [..] as
+        # markup).
+        parts = parts[~parts.str.startswith("[")]
+        top = parts.str.split("×").str[0].value_counts()
         themes.add_row(row.theme_id, row.label_ja, str(row.n_sections),
                        "、".join(top.index[:3]))
     stdout.print(themes)

@@ -24,6 +24,9 @@ def test_run_on_seeds_writes_tables_and_prints_summary(tmp_path, seeds_dir):
                                  "--format", "both"])
     assert result.exit_code == 0, result.output
     assert "section_themes" in result.output and "Themes" in result.output
+    # the summary's top evidence lists terms, not the models' notes
+    assert "日米地位協定" in result.output and "、、" not in result.output
+    assert "verifier" not in result.output and "context:" not in result.output
     assert pd.read_csv(out / "topic_summary.csv")["topic_id"].tolist() == [0, 1, 2, 3]
     assert pd.read_parquet(out / "sections.parquet").shape[0] == 24
     assert (out / "manifest.json").exists()
