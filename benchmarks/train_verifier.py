@@ -123,8 +123,18 @@ def subset(found: Candidates, keep: np.ndarray) -> Candidates:
                       found.features[keep], found.words)
 
 
-def pooled(sets: list[LabelledSet], only_labelled: bool = True):
-    """One Candidates over several sets (rows offset per set), labels, groups, set index."""
+@dataclass
+class Pooled:
+    """The candidates of several sets as one (rows offset per set)."""
+
+    candidates: Candidates
+    y: np.ndarray  # whether each candidate's section discusses its theme
+    groups: np.ndarray  # "set/article" of each candidate: the cross-validation groups
+    owner: np.ndarray  # index (in the sets given) of each candidate's set
+
+
+def pooled(sets: list[LabelledSet], only_labelled: bool = True) -> Pooled:
+    """One Candidates over several sets, with labels, groups and the set of each."""
     rows, themes, features, words, y, groups, owner = [], [], [], {}, [], [], []
     offset = 0
     for s_index, s in enumerate(sets):
@@ -145,9 +155,9 @@ def pooled(sets: list[LabelledSet], only_labelled: bool = True):
         offset += len(ids)
     theme_ids = sets[0].candidates.theme_ids
     n_features = sets[0].candidates.features.shape[1]
-    return (Candidates(np.asarray(rows, np.int64), np.asarray(themes, np.int64), theme_ids,
-                       np.asarray(features, np.float64).reshape(len(rows), n_features), words),
-            np.asarray(y), np.asarray(groups), np.asarray(owner))
+    found = Candidates(np.asarray(rows, np.int64), np.asarray(themes, np.int64), theme_ids,
+                       np.asarray(features, np.float64).reshape(len(rows), n_features), words)
+    return Pooled(found, np.asarray(y), np.asarray(groups), np.asarray(owner))
 
 
 def tags_from(s: LabelledSet, found: Candidates, probability: np.ndarray,
@@ -192,7 +202,8 @@ def score_row(s: LabelledSet, section_themes: pd.DataFrame, variant: str) -> dic
 def cross_validated(sets: list[LabelledSet], train: list[int], make) -> dict[int, np.ndarray]:
     """Out-of-fold probabilities of every candidate of the training sets (grouped by
     document), and the held-out sets' probabilities from a fit on all training sets."""
-    found, y, groups, owner = pooled([sets[i] for i in train])
+    pool = pooled([sets[i] for i in train])
+    found, y, groups, owner = pool.candidates, pool.y, pool.groups, pool.owner
     probability = np.zeros(len(y))
     for fit_rows, test_rows in GroupKFold(n_splits=FOLDS).split(y, y, groups):
         model = make().fit(subset(found, fit_rows), y[fit_rows])
@@ -227,7 +238,8 @@ def main() -> None:
                 inputs = unpack_livedoor(DATA / gold, Path(tmp) / "livedoor")
             sets.append(load_set(name, inputs, DATA / gold, id_col))
     train = [i for i, s in enumerate(sets) if s.name != HELD_OUT]
-    found, y, _groups, _owner = pooled([sets[i] for i in train])
+    pool = pooled([sets[i] for i in train])
+    found, y = pool.candidates, pool.y
     print(f"training candidates: {len(y)} ({int(y.sum())} positive) from "
           f"{', '.join(sets[i].name for i in train)}; {HELD_OUT} held out")
     rows = []

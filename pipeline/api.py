@@ -427,11 +427,15 @@ def _map_chunks(config: Config, plan: _Plan, executor: Executor,
         if furniture is None:
             # A first pass counts the lines every article holds: the corpus's furniture is
             # known before any article is segmented (the same initializer keeps the workers).
+            started = time.perf_counter()
             counted = Census()
             for part in executor.map(_census_chunk, jobs, initializer=_prepare_chunks,
                                      initargs=initargs):
                 counted.merge(part)
             furniture = corpus_furniture(counted)
+            census_seconds = time.perf_counter() - started
+        else:
+            census_seconds = 0.0
         jobs = [replace(job, furniture=furniture) for job in jobs]
         chunks = executor.map(_process_chunk, jobs, initializer=_prepare_chunks,
                               initargs=initargs)
@@ -483,9 +487,12 @@ def _map_chunks(config: Config, plan: _Plan, executor: Executor,
         stored=stored, counts=[c.counts for c in chunks],
         evidence={k: v for c in chunks for k, v in c.lexical.items()}, skipped=skipped,
         warnings=plan.warnings + [w for c in chunks for w in c.warnings],
-        seconds={stage: sum(c.seconds[stage] for c in chunks)
-                 for stage in ("ingest", "segment", "tokenize", "vectorize", "themes",
-                               "output")},
+        seconds={**{stage: sum(c.seconds[stage] for c in chunks)
+                    for stage in ("ingest", "segment", "tokenize", "vectorize", "themes",
+                                  "output")},
+                 # wall time of the census pass (with the workers' start), inside
+                 # per_article_wall
+                 "census": census_seconds},
         furniture=furniture)
 
 

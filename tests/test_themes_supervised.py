@@ -161,8 +161,8 @@ def test_the_shipped_weights_are_what_the_labelled_sets_train(shared_dir, tmp_pa
             inputs = train.unpack_livedoor(train.DATA / gold, tmp_path / "livedoor")
         sets.append(train.load_set(name, inputs, train.DATA / gold, id_col))
     training = [i for i, s in enumerate(sets) if s.name != train.HELD_OUT]
-    found, y, _groups, _owner = train.pooled([sets[i] for i in training])
-    fitted = ThemeVerifier().fit(found, y)
+    pool = train.pooled([sets[i] for i in training])
+    fitted = ThemeVerifier().fit(pool.candidates, pool.y)
     shipped = shipped_verifier()
     assert list(fitted.vocabulary_) == list(shipped.vocabulary_)
     assert np.allclose(fitted.coef_words_, shipped.coef_words_, atol=1e-6)
