@@ -204,25 +204,7 @@ def _sentence_of(sentences: list[tuple[int, int]], pos: int) -> int:
 
 def _sentences_with(norm: str, sentences: list[tuple[int, int]], words) -> set[int]:
     """Indices of the sentences holding any of ``words`` (anywhere)."""
-    return set(_first_word_in(norm, sentences, words))
-
-
-def _first_word_in(norm: str, sentences: list[tuple[int, int]], words,
-                   boundaries: set[int] | None = None) -> dict[int, str]:
-    """Sentence index -> the first of ``words`` that it holds (on ``boundaries``, when
-    given)."""
-    found: dict[int, tuple[int, str]] = {}
-    for word in words:
-        if word not in norm:
-            continue
-        for start in _find_all(norm, word):
-            if boundaries is not None and (start not in boundaries
-                                           or start + len(word) not in boundaries):
-                continue
-            index = _sentence_of(sentences, start)
-            if index >= 0 and (index not in found or start < found[index][0]):
-                found[index] = (start, word)
-    return {index: word for index, (_start, word) in found.items()}
+    return set(_words_in(norm, sentences, words))
 
 
 def _distinct_terms(norm: str, terms) -> int:
@@ -242,15 +224,16 @@ def _distinct_terms(norm: str, terms) -> int:
 
 
 def _words_in(norm: str, sentences: list[tuple[int, int]], words,
-              boundaries: set[int]) -> dict[int, list[tuple[int, str]]]:
-    """Sentence index -> every ``(start, word)`` of ``words`` on ``boundaries``, in text
-    order."""
+              boundaries: set[int] | None = None) -> dict[int, list[tuple[int, str]]]:
+    """Sentence index -> every ``(start, word)`` of ``words`` (on ``boundaries``, when
+    given), in text order."""
     found: dict[int, list[tuple[int, str]]] = {}
     for word in words:
         if word not in norm:
             continue
         for start in _find_all(norm, word):
-            if start not in boundaries or start + len(word) not in boundaries:
+            if boundaries is not None and (start not in boundaries
+                                           or start + len(word) not in boundaries):
                 continue
             index = _sentence_of(sentences, start)
             if index >= 0:
