@@ -48,9 +48,12 @@ from pipeline.themes import (  # noqa: E402
     theme_tables,
 )
 from pipeline.themes.scoring import (  # noqa: E402
+    DECIMALS,
     VERIFIER_VETO,
+    VERIFIER_WEIGHT,
     article_scores,
     learned_posteriors,
+    verified_scores,
 )
 from pipeline.themes.supervised import VERIFIER_PATH  # noqa: E402
 from pipeline.vectorize import term_counts, vectorize_counts  # noqa: E402
@@ -65,7 +68,9 @@ DATA, LIVEDOOR, SETS, unpack_livedoor = (_themes.DATA, _themes.LIVEDOOR, _themes
 
 HELD_OUT = "passages_heldout"
 FOLDS = 5
-VETOES = (0.2, VERIFIER_VETO, 0.4)
+# (veto, weight) variants of the verifier step; the shipped one is marked.
+VERIFIER_VARIANTS = ((VERIFIER_VETO, 0.0), (0.2, VERIFIER_WEIGHT), (VERIFIER_VETO, VERIFIER_WEIGHT),
+                     (0.4, VERIFIER_WEIGHT), (VERIFIER_VETO, 0.3))
 
 
 @dataclass
@@ -79,6 +84,7 @@ class LabelledSet:
     section_labels: dict[str, set[str]]  # the gold of each labelled section
     candidates: Candidates
     baseline: dict[str, pd.DataFrame]  # variant -> section_themes without the verifier
+    scored: pd.DataFrame  # every scored (section, theme) of the shipped steps 1-2, any score
 
 
 def livedoor_section_labels(sections: pd.DataFrame, article_labels: dict) -> dict:
@@ -115,8 +121,10 @@ def load_set(name: str, inputs: Path, gold_file: Path, id_col: str | None) -> La
     }.items():
         baseline[variant] = theme_tables(sections, evidence, taxonomy, dtm=dtm,
                                          options=options)[0]
+    scored = theme_tables(sections, evidence, taxonomy, min_score=0.0, dtm=dtm,
+                          options=ScoringOptions(verifier=False))[0]
     return LabelledSet(name, sections, gold.level, gold.labels, section_labels, found,
-                       baseline)
+                       baseline, scored)
 
 
 def subset(found: Candidates, keep: np.ndarray) -> Candidates:
@@ -171,16 +179,19 @@ def tags_from(s: LabelledSet, found: Candidates, probability: np.ndarray,
         "score": probability[keep], "evidence": "", "method": "verifier"})
 
 
-def vetoed(s: LabelledSet, probability: np.ndarray, veto: float) -> pd.DataFrame:
-    """The shipped scoring's tags without those the verifier gives less than ``veto``."""
+def vetoed(s: LabelledSet, probability: np.ndarray, veto: float = VERIFIER_VETO,
+           weight: float = VERIFIER_WEIGHT, min_score: float = 0.5) -> pd.DataFrame:
+    """The shipped scoring's tags with the verifier step (veto, nudge) given these
+    probabilities of the set's candidates."""
     ids = list(s.sections["section_id"])
     found = s.candidates
-    low = {(ids[r], found.theme_ids[t]) for r, t, p in
-           zip(found.rows, found.themes, probability, strict=True) if p < veto}
-    table = s.baseline["+ density + naive Bayes"]
-    keep = [(sid, t) not in low for sid, t in zip(table["section_id"], table["theme_id"],
-                                                  strict=True)]
-    return table[keep]
+    of_candidate = {(ids[r], found.theme_ids[t]): p for r, t, p in
+                    zip(found.rows, found.themes, probability, strict=True)}
+    table = s.scored
+    p = np.array([of_candidate.get(key, np.nan) for key in
+                  zip(table["section_id"], table["theme_id"], strict=True)])
+    scores = verified_scores(table["score"].to_numpy(np.float64), p, veto, weight)
+    return table.assign(score=scores)[np.round(scores, DECIMALS) >= min_score]
 
 
 def score_row(s: LabelledSet, section_themes: pd.DataFrame, variant: str) -> dict:
@@ -238,7 +249,7 @@ def repeated(sets: list[LabelledSet], train: list[int], repeats: int) -> pd.Data
     for seed in range(repeats):
         verifier_cv = cross_validated(sets, train, ThemeVerifier, shuffle_seed=seed)
         for i, s in enumerate(sets):
-            row = score_row(s, vetoed(s, verifier_cv[i], VERIFIER_VETO), "shipped")
+            row = score_row(s, vetoed(s, verifier_cv[i]), "shipped")
             off = row["off_topic_tagged"]
             rows.append({"set": s.name, "f1": row["f1"],
                          "off_topic": int(off.split("/")[0]) if off != "-" else np.nan})
@@ -278,10 +289,12 @@ def main() -> None:
         label = "held out" if i not in train else "5-fold CV"
         rows.append(score_row(s, tags_from(s, s.candidates, verifier_cv[i]),
                               f"+ verifier decides ({label})"))
-        for veto in VETOES:
-            rows.append(score_row(s, vetoed(s, verifier_cv[i], veto),
-                                  f"+ naive Bayes + verifier veto < {veto}"
-                                  f"{' (shipped)' if veto == VERIFIER_VETO else ''} ({label})"))
+        for veto, weight in VERIFIER_VARIANTS:
+            shipped = (veto, weight) == (VERIFIER_VETO, VERIFIER_WEIGHT)
+            rows.append(score_row(s, vetoed(s, verifier_cv[i], veto, weight),
+                                  f"+ naive Bayes + verifier (veto < {veto}, nudge "
+                                  f"{weight})"
+                                  f"{' (shipped)' if shipped else ''} ({label})"))
     print(pd.DataFrame(rows).to_string(index=False))
     if args.repeats > 1:
         print(repeated(sets, train, args.repeats).to_string(index=False))

@@ -111,7 +111,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
            ("section_id", STR), ("theme_id", STR), ("score", FLOAT, "0–1"),
            ("evidence", STR, "`term×count`, `context+word×count`, `context: …`, "
                            "`[model p: words]` and `[verifier p: words]` joined by `; `"),
-           ("method", STR, "lexicon/model/both")),
+           ("method", STR, "lexicon/model/both, +verifier when its nudge decided")),
     _table("article_themes", "pipeline.themes",
            "one row per theme an article carries (its lead's, or at least 20% of its text)",
            ("article_id", STR), ("theme_id", STR),

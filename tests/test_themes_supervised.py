@@ -20,7 +20,7 @@ from pipeline.themes import (
     load_taxonomy,
     shipped_verifier,
 )
-from pipeline.themes.scoring import VERIFIER_VETO, section_scores
+from pipeline.themes.scoring import VERIFIER_VETO, section_scores, verified_scores
 from pipeline.themes.supervised import FEATURE_NAMES, VERIFIER_PATH
 from pipeline.vectorize import DocumentTermMatrix
 
@@ -139,7 +139,8 @@ def test_the_verifier_vetoes_a_candidate_and_keeps_another():
     assert tagged["section_id"].tolist() == ["a#0"]  # the film review is vetoed
     assert tagged["evidence"].iloc[0].endswith(": 政策]")
     assert "[verifier " in tagged["evidence"].iloc[0]
-    assert tagged["score"].iloc[0] == without["score"].iloc[0]  # a veto, not a new score
+    # a register it is sure of raises the score, by at most a tenth
+    assert 0 < tagged["score"].iloc[0] - without["score"].iloc[0] <= 0.1
 
 
 def _train_verifier_module():
@@ -180,3 +181,32 @@ def test_the_shipped_weights_are_what_the_labelled_sets_train(shared_dir, tmp_pa
     assert tagged <= 7  # of 130 (5.4%: the issue's bar is 5%)
     assert scores["layouts"]["f1"] >= 0.80
     assert scores["passages_heldout"]["f1"] >= 0.92
+
+
+def test_the_verifier_vetoes_below_its_floor_and_nudges_the_rest_by_at_most_a_tenth():
+    scores = np.array([[0.45, 0.9, 0.0, 0.6, 0.98]])
+    probability = np.array([[0.95, 0.2, 0.99, np.nan, 1.0]])
+    assert np.allclose(verified_scores(scores, probability), [[0.54, 0.0, 0.0, 0.6, 1.0]])
+    assert np.allclose(verified_scores(scores, probability, weight=0.0),
+                       [[0.45, 0.0, 0.0, 0.6, 0.98]])
+
+
+def test_a_summary_just_under_the_threshold_is_tagged_when_the_verifier_is_sure():
+    taxonomy = load_taxonomy(DEFAULT_THEMES)
+    found, y = toy_candidates()
+    verifier = ThemeVerifier(min_df=1).fit(
+        Candidates(found.rows, found.themes, taxonomy.ids, found.features, found.words), y)
+    weak = ThemeEvidence(issue={"エネルギー政策": 1}, issue_weights={"エネルギー政策": 0.6},
+                         sentence_mass=1.0, n_sentences=1)
+    evidence = {"a#0": {"energy": weak}, "b#0": {"energy": weak}}
+    counts = DocumentTermMatrix(sp.csr_matrix(np.array([[3, 0], [0, 3]])),
+                                np.array(["a#0", "b#0"], dtype=object),
+                                np.array(["政策", "映画"], dtype=object))
+    unverified = section_scores(["a#0", "b#0"], evidence, taxonomy, min_score=0.0,
+                                options=ScoringOptions(learned=False, verifier=False))
+    assert (unverified["score"] > 0.4).all() and (unverified["score"] < 0.5).all()
+    tagged = section_scores(["a#0", "b#0"], evidence, taxonomy, counts=counts,
+                            options=ScoringOptions(learned=False), verifier=verifier)
+    assert tagged["section_id"].tolist() == ["a#0"]  # the policy register, not the film
+    assert tagged["method"].tolist() == ["lexicon+verifier"]
+    assert 0.5 <= tagged["score"].iloc[0] <= unverified["score"].iloc[0] + 0.1

@@ -20,15 +20,19 @@ model (:mod:`.learned`). The score formula lives here and nowhere else.
    says are about the theme (context-only evidence can then reach the threshold), never
    sections without any taxonomy word.
 3. **Verifier** (:mod:`.supervised`): a logistic regression trained on the labelled sets
-   gives each candidate (a section and a theme it has evidence of) the probability that the
-   section really discusses the theme; below ``VERIFIER_VETO`` the candidate is not tagged.
-   It only vetoes: the score is the one above.
+   gives each candidate (a section and a theme it has evidence of) the probability ``v`` that
+   the section really discusses the theme. Below ``VERIFIER_VETO`` the candidate is not
+   tagged; otherwise it nudges the score: ``score + VERIFIER_WEIGHT·(v - 0.5)``, at most
+   ±0.1, so it decides only near the threshold (a summary that names an issue once and that
+   the verifier is sure of; a borderline mention it doubts). A section without any score (only
+   context terms) stays at 0: the verifier never tags what the evidence does not propose.
 4. A section is tagged when ``score >= min_score`` (default 0.5).
 
 ``method`` says what decided: ``lexicon`` (the lexical score alone), ``model`` (the learned
-model raised a section without issue evidence), ``both``; ``evidence`` ends with the
-verifier's probability and the section's words that raise it most (``[verifier 0.83: 日米 …]``)
-when it confirmed the tag.
+model raised a section without issue evidence), ``both``, with ``+verifier`` when the
+verifier's nudge lifted the score over the threshold; ``evidence`` ends with the verifier's
+probability and the section's words that raise it most (``[verifier 0.83: 日米 …]``) when it
+confirmed the tag.
 
 An article carries a theme when its lead (which holds the title) is tagged with it, or when
 the sections tagged with it make up at least ``ARTICLE_MIN_SHARE`` of its text; its ``score``
@@ -74,9 +78,12 @@ LEARNED_WEIGHT = 0.6
 # A learned contribution below this is not used (and does not count in ``method``).
 LEARNED_EVIDENCE_MIN = 0.05
 ARTICLE_MIN_SHARE = 0.2
-# A candidate the verifier gives less than this is not tagged (chosen by cross-validation in
-# benchmarks/train_verifier.py: it removes the most false tags for the fewest true ones).
+# A candidate the verifier gives less than this is not tagged; the others' scores move by
+# VERIFIER_WEIGHT·(v - 0.5). Both chosen by cross-validation on the development sets in
+# benchmarks/train_verifier.py (the veto removes the most false tags for the fewest true ones;
+# the nudge recovers summaries just under the threshold).
 VERIFIER_VETO = 0.3
+VERIFIER_WEIGHT = 0.2
 # The guided topic model (ablation only): score = 1 - (1 - lexical)(1 - GUIDED_WEIGHT·m).
 GUIDED_WEIGHT = 0.6
 
@@ -235,6 +242,29 @@ def learned_posteriors(section_ids, evidence: SectionEvidence, taxonomy: Taxonom
                     posterior, 0.0)
 
 
+def verified_scores(scores: np.ndarray, probability: np.ndarray, veto: float = VERIFIER_VETO,
+                    weight: float = VERIFIER_WEIGHT) -> np.ndarray:
+    """Step 3 of the module docstring: the verifier's veto and nudge.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_sections, n_themes)
+        The scores of steps 1-2.
+    probability : ndarray of shape (n_sections, n_themes)
+        The verifier's probability of each candidate; NaN where there is none.
+    veto, weight : float
+        ``VERIFIER_VETO`` and ``VERIFIER_WEIGHT`` (others for the ablation).
+
+    Returns
+    -------
+    ndarray of shape (n_sections, n_themes)
+    """
+    checked = ~np.isnan(probability) & (scores > 0)
+    p = np.where(checked, probability, 0.5)
+    nudged = np.clip(scores + weight * (p - 0.5), 0.0, 1.0)
+    return np.where(checked, np.where(p < veto, 0.0, nudged), scores)
+
+
 def section_scores(
     section_ids, evidence: SectionEvidence, taxonomy: Taxonomy, min_score: float = 0.5,
     dtm: DocumentTermMatrix | None = None, random_state: int = 0,
@@ -304,11 +334,12 @@ def section_scores(
     if use_verifier and verifier is not None:
         found = candidates(ids, evidence, taxonomy, leads, counts, learned / LEARNED_WEIGHT)
         verified[found.rows, found.themes] = verifier.predict_proba(found)[:, 1]
-        scores = np.where(verified < VERIFIER_VETO, 0.0, scores)
         verifier_words = found.words
+    unverified = scores
+    scores = verified_scores(scores, verified)
+    threshold = max(min_score, 1e-9)
     rows = []
-    for i, t in zip(*np.nonzero(np.round(scores, DECIMALS) >= max(min_score, 1e-9)),
-                    strict=True):
+    for i, t in zip(*np.nonzero(np.round(scores, DECIMALS) >= threshold), strict=True):
         sid, theme_id = ids[i], theme_ids[t]
         found = evidence[sid][theme_id]
         parts = [format_evidence({**found.issue, **found.pairs})] if (
@@ -324,8 +355,11 @@ def section_scores(
             parts.append(f"[{label}]")
         has_issue = bool(found.issue or found.pairs)
         method = ("both" if has_issue else "model") if learned[i, t] > 0 else "lexicon"
-        if method == "both" and lexical[i, t] >= min_score and scores[i, t] - lexical[i, t] < 0.01:
+        if method == "both" and lexical[i, t] >= min_score and (
+                unverified[i, t] - lexical[i, t] < 0.01):
             method = "lexicon"
+        if np.round(unverified[i, t], DECIMALS) < threshold:
+            method += "+verifier"
         if not np.isnan(verified[i, t]):
             top = verifier.top_words(verifier_words[i])
             parts.append(f"[verifier {verified[i, t]:.2f}" + (f": {' '.join(top)}]" if top
