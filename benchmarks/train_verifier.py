@@ -43,6 +43,7 @@ from pipeline.themes import (  # noqa: E402
     ScoringOptions,
     ThemeVerifier,
     candidates,
+    framed_evidence,
     lexical_evidence,
     load_themes,
     theme_tables,
@@ -110,14 +111,19 @@ def load_set(name: str, inputs: Path, gold_file: Path, id_col: str | None) -> La
     counts = term_counts(result.tokens, sections)
     dtm = vectorize_counts(counts, sections, unit="section").sections
     ids = list(sections["section_id"])
-    learned = learned_posteriors(ids, evidence, taxonomy, dtm)
-    found = candidates(ids, evidence, taxonomy, (sections["ordinal"] == 0).to_numpy(), counts,
+    # The candidates as the shipped scoring sees them: after the leads' framing.
+    framed = framed_evidence(evidence, sections, taxonomy)
+    learned = learned_posteriors(ids, framed, taxonomy, dtm)
+    found = candidates(ids, framed, taxonomy, (sections["ordinal"] == 0).to_numpy(), counts,
                        learned)
     baseline = {}
     for variant, options in {
-        "lexicon alone": ScoringOptions(density=False, learned=False, verifier=False),
-        "+ density": ScoringOptions(density=True, learned=False, verifier=False),
-        "+ density + naive Bayes": ScoringOptions(density=True, learned=True, verifier=False),
+        "lexicon alone": ScoringOptions(density=False, learned=False, verifier=False,
+                                        framing=False),
+        "+ density": ScoringOptions(density=True, learned=False, verifier=False, framing=False),
+        "+ density + naive Bayes": ScoringOptions(density=True, learned=True, verifier=False,
+                                                  framing=False),
+        "+ density + naive Bayes + framing": ScoringOptions(verifier=False),
     }.items():
         baseline[variant] = theme_tables(sections, evidence, taxonomy, dtm=dtm,
                                          options=options)[0]
@@ -292,7 +298,7 @@ def main() -> None:
         for veto, weight in VERIFIER_VARIANTS:
             shipped = (veto, weight) == (VERIFIER_VETO, VERIFIER_WEIGHT)
             rows.append(score_row(s, vetoed(s, verifier_cv[i], veto, weight),
-                                  f"+ naive Bayes + verifier (veto < {veto}, nudge "
+                                  f"+ framing + verifier (veto < {veto}, nudge "
                                   f"{weight})"
                                   f"{' (shipped)' if shipped else ''} ({label})"))
     print(pd.DataFrame(rows).to_string(index=False))

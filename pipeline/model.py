@@ -43,7 +43,8 @@ from .topics import TopicModel
 from .vectorize import TermWeights
 
 FORMAT = "jtopics-model"
-FORMAT_VERSION = 2
+# 3: the verifier has the "framed" feature (models of format 2 hold one without it).
+FORMAT_VERSION = 3
 MANIFEST = "model.json"
 ARRAYS = "arrays.npz"
 VERIFIER_PREFIX = "verifier_"

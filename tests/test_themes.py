@@ -550,3 +550,30 @@ def test_a_section_full_of_film_or_product_words_is_a_veto_context_as_a_whole(to
         tokenizer, taxonomy, film)["indo_pacific"].pairs
     news = "韓国政府は日本との首脳会談を求めた。"
     assert evidence(tokenizer, taxonomy, news)["indo_pacific"].pairs
+
+
+def test_a_lead_about_a_theme_frames_the_context_terms_of_its_article(tokenizer, taxonomy):
+    from pipeline.segment import segment
+    from pipeline.themes import framed_evidence
+    from pipeline.tokenize import tokenize
+
+    body = ("\n\n■雇用計画\n新工場では地元で500人を雇用する計画だ。工場は2027年に稼働する。\n"
+            "\n■今後の予定\n起工式は来月に開く。\n")
+    articles = pd.DataFrame({
+        "article_id": ["plant", "tour"],
+        "text": ["米国に新工場　対米投資を拡大\n当社は米国オハイオ州への対米投資を発表した。"
+                 + body,
+                 "工場見学のお知らせ\n地域の子どもたちを招いて見学会を開いた。" + body],
+        "published": ["", ""]})
+    sections = segment(articles).sections
+    found = lexical_evidence(sections, tokenize(sections, tokenizer), taxonomy)
+    # 工場 and 雇用 without 米国 in their sentences: context only, in both articles
+    for sid in ("plant#1", "tour#1"):
+        assert not found[sid]["investment"].issue and not found[sid]["investment"].pairs
+    framed = framed_evidence(found, sections, taxonomy)
+    # the release's lead is about investment in the US: its later section's plant is that one
+    assert set(framed["plant#1"]["investment"].pairs) == {"新工場+lead", "工場+lead", "雇用+lead"}
+    assert lexical_score(framed["plant#1"]["investment"]) > 0
+    assert framed["tour#1"] is found["tour#1"]  # no lead frames the factory tour
+    assert not found["plant#1"]["investment"].pairs  # the input is left as it was
+    assert framed_evidence(framed, sections, taxonomy) == framed  # framing twice is once

@@ -42,6 +42,7 @@ from .scoring import (
     ScoringOptions,
     candidates,
     fit_learned,
+    framed_evidence,
     lexical_score,
     theme_tables,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "excluded_spans",
     "fit_learned",
     "format_evidence",
+    "framed_evidence",
     "kwic",
     "lexical_evidence",
     "lexical_score",

@@ -28,6 +28,12 @@ model (:mod:`.learned`). The score formula lives here and nowhere else.
    context terms) stays at 0: the verifier never tags what the evidence does not propose.
 4. A section is tagged when ``score >= min_score`` (default 0.5).
 
+*Framing*: before any of this, a lead about a theme (lexical score at least ``FRAME_SCORE``)
+frames its article: in the article's other sections, the theme's context terms count as
+corroborated (as if their sentence held a ``with`` word), ``工場+lead×2``. The title and the
+opening say what the document is about; a later section's 工場 and 雇用 in a release that
+announces a plant in the US is that plant. Without such a lead, context terms stay context.
+
 ``method`` says what decided: ``lexicon`` (the lexical score alone), ``model`` (the learned
 model raised a section without issue evidence), ``both``, with ``+verifier`` when the
 verifier's nudge lifted the score over the threshold; ``evidence`` ends with the verifier's
@@ -43,7 +49,7 @@ length share of the tagged sections.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -53,6 +59,7 @@ from .learned import SeededNaiveBayes
 from .matching import SectionEvidence, ThemeEvidence, format_evidence
 from .supervised import (
     FEATURE_NAMES,
+    FRAMED_SUFFIX,
     Candidates,
     ThemeVerifier,
     evidence_features,
@@ -78,6 +85,8 @@ LEARNED_WEIGHT = 0.6
 # A learned contribution below this is not used (and does not count in ``method``).
 LEARNED_EVIDENCE_MIN = 0.05
 ARTICLE_MIN_SHARE = 0.2
+# A lead whose lexical score for a theme reaches this frames its article (see Framing above).
+FRAME_SCORE = 0.5
 # A candidate the verifier gives less than this is not tagged; the others' scores move by
 # VERIFIER_WEIGHT·(v - 0.5). Both chosen by cross-validation on the development sets in
 # benchmarks/train_verifier.py (the veto removes the most false tags for the fewest true ones;
@@ -103,12 +112,16 @@ class ScoringOptions:
         Let a guided NMF (one seeded topic per theme) corroborate the evidence.
     verifier : bool
         Let the verifier trained on the labelled sets (:mod:`.supervised`) veto candidates.
+    framing : bool
+        Let a lead about a theme corroborate the theme's context terms in the rest of its
+        article (:func:`framed_evidence`).
     """
 
     density: bool = True
     learned: bool = True
     guided: bool = False
     verifier: bool = True
+    framing: bool = True
 
 
 DEFAULT_OPTIONS = ScoringOptions()
@@ -132,6 +145,55 @@ def lexical_score(evidence: ThemeEvidence, density: bool = True) -> float:
     if evidence.core >= CORE_WEIGHT:
         density = max(density, CORE_FLOOR)
     return presence * min(1.0, density)
+
+
+def framed_evidence(evidence: SectionEvidence, sections: pd.DataFrame,
+                    taxonomy: Taxonomy | None = None) -> SectionEvidence:
+    """The evidence with the leads' framing applied (see the module docstring): in the other
+    sections of an article whose lead is about a theme, that theme's context-only evidence
+    becomes pair evidence (``term+lead``: ``FRAMED_SUFFIX``). Returns a new dict;
+    ``evidence`` is not changed.
+
+    Parameters
+    ----------
+    evidence : dict
+        :func:`~pipeline.themes.matching.lexical_evidence` of the sections.
+    sections : DataFrame
+        section_id, article_id, ordinal of the sections (without those columns: no framing).
+    taxonomy : Taxonomy or None
+        Only its themes frame (None: every theme of the evidence).
+    """
+    if not evidence or not {"article_id", "ordinal"} <= set(sections.columns):
+        return evidence
+    wanted = None if taxonomy is None else set(taxonomy.ids)
+    article_of = dict(zip(sections["section_id"].astype(str), sections["article_id"],
+                          strict=True))
+    frames: dict[object, set[str]] = {}
+    for sid in sections.loc[sections["ordinal"] == 0, "section_id"].astype(str):
+        themes = {t for t, found in evidence.get(sid, {}).items()
+                  if (wanted is None or t in wanted) and lexical_score(found) >= FRAME_SCORE}
+        if themes:
+            frames[article_of[sid]] = themes
+    if not frames:
+        return evidence
+    framed = dict(evidence)
+    for sid, per_theme in evidence.items():
+        themes = frames.get(article_of.get(str(sid)), set())
+        weak = [t for t in themes if t in per_theme and not per_theme[t].issue
+                and not per_theme[t].pairs and per_theme[t].context]
+        if weak:
+            framed[sid] = {**per_theme, **{t: _framed(per_theme[t]) for t in weak}}
+    return framed
+
+
+def _framed(found: ThemeEvidence) -> ThemeEvidence:
+    """Context-only evidence corroborated by its article's lead: the context terms as pairs."""
+    return replace(
+        found, pairs={term + FRAMED_SUFFIX: n for term, n in found.context.items()},
+        pair_weights={term + FRAMED_SUFFIX: found.context_weights[term]
+                      for term in found.context},
+        context={}, context_weights={}, pair_mass=found.pair_mass + found.context_mass,
+        context_mass=0.0)
 
 
 def _mass(counts: dict[str, int], weights: dict[str, float]) -> float:
@@ -420,6 +482,8 @@ def theme_tables(
     evidence, taxonomy, min_score, dtm, random_state, options, model, counts, verifier
         As for :func:`section_scores`.
     """
+    if options.framing:
+        evidence = framed_evidence(evidence, sections, taxonomy)
     section_themes = section_scores(sections["section_id"], evidence, taxonomy, min_score, dtm,
                                     random_state, options, model,
                                     leads=(sections["ordinal"] == 0).to_numpy(), counts=counts,

@@ -8,12 +8,14 @@ real discussion of the theme; the scoring vetoes the unlikely ones.
 
 It sees what the evidence is (the lexical score, its density, whether the headline holds it,
 how many different terms and pairs, context only or not, the section's length, whether it is
-a lead, the corpus model's posterior), which theme it is, and the section's words. The
+a lead, the corpus model's posterior, whether its pairs come from the article's lead
+framing), which theme it is, and the section's words. The
 register a section is written in (a policy report, a film review, a product launch, netizen
 chatter) says much of whether its theme words are its subject, and that is shared across
 themes, so a few hundred labelled candidates train it.
 
-It never sees a section without evidence: it can only reject what the dictionary proposes.
+It never sees a section without evidence: it can only reject what the dictionary proposes,
+or nudge a score near the threshold (:func:`~pipeline.themes.scoring.verified_scores`).
 The shipped weights are plain arrays in an ``.npz`` file (loaded with ``allow_pickle=False``).
 """
 
@@ -30,12 +32,14 @@ from sklearn.base import BaseEstimator
 from ..vectorize import DocumentTermMatrix
 from .matching import ThemeEvidence
 
+# Pair keys of context terms corroborated by their article's lead (scoring.framed_evidence).
+FRAMED_SUFFIX = "+lead"
 VERIFIER_PATH = Path(__file__).resolve().parent.parent / "data" / "theme_verifier.npz"
 # The features of a candidate besides its theme and words, in this order.
 FEATURE_NAMES = (
     "lexical", "presence", "issue_density", "pair_density", "context_density", "headline",
     "core", "log_issue_terms", "log_pairs", "log_context_terms", "log_evidence",
-    "log_context", "log_sentences", "lead", "learned",
+    "log_context", "log_sentences", "lead", "learned", "framed",
 )
 
 
@@ -76,6 +80,7 @@ def evidence_features(evidence: ThemeEvidence, lexical: float, presence: float, 
         math.log1p(len(evidence.issue)), math.log1p(len(evidence.pairs)),
         math.log1p(len(evidence.context)), math.log1p(n_evidence),
         math.log1p(sum(evidence.context.values())), math.log(n), float(lead), learned,
+        float(any(key.endswith(FRAMED_SUFFIX) for key in evidence.pairs)),
     ]
 
 
