@@ -48,14 +48,19 @@ SETS = {
     "passages_dev3": (DATA / "passages_dev3.jsonl", "gold_passages_dev3.csv", "id"),
     "passages_heldout": (DATA / "passages_heldout.jsonl", "gold_passages_heldout.csv", "id"),
     "layouts": (DATA / "layouts", "gold_layouts_sections.csv", None),
+    "layouts_round4": (DATA / "layouts_round4", "gold_layouts_round4_sections.csv", None),
     "livedoor_dev": (None, "gold_livedoor_dev_articles.csv", None),
 }
 VARIANTS = {
-    "lexicon alone": ScoringOptions(density=False, learned=False, verifier=False),
-    "+ density": ScoringOptions(density=True, learned=False, verifier=False),
-    "+ density + naive Bayes": ScoringOptions(density=True, learned=True, verifier=False),
+    "lexicon alone": ScoringOptions(density=False, learned=False, verifier=False,
+                                    framing=False),
+    "+ density": ScoringOptions(density=True, learned=False, verifier=False, framing=False),
+    "+ density + naive Bayes": ScoringOptions(density=True, learned=True, verifier=False,
+                                              framing=False),
     "+ density + naive Bayes + guided NMF": ScoringOptions(density=True, learned=True,
-                                                          guided=True, verifier=False),
+                                                          guided=True, verifier=False,
+                                                          framing=False),
+    "+ density + naive Bayes + framing": ScoringOptions(verifier=False),
     # Trained on every set here but passages_heldout: in-sample figures for the others
     # (benchmarks/train_verifier.py gives the cross-validated ones).
     "+ density + naive Bayes + verifier (shipped)": ScoringOptions(),

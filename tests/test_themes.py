@@ -297,7 +297,7 @@ def test_score_themes_tables(tokenizer, taxonomy):
     assert list(themes.columns) == ["theme_id", "label_ja", "label_en", "n_sections"]
     assert section_themes["theme_id"].tolist() == ["sofa"]
     # the terms, then what the shipped verifier made of the section (it confirmed it)
-    assert re.fullmatch(r"日米地位協定×2; \[verifier 0\.\d\d(: \S+( \S+){0,2})?\]",
+    assert re.fullmatch(r"日米地位協定×2; \[verifier (0\.\d\d|1\.00)(: \S+( \S+){0,2})?\]",
                         section_themes["evidence"][0])
     assert section_themes["method"].tolist() == ["lexicon"]
     assert article_themes.to_dict("records") == [
