@@ -106,7 +106,8 @@ _EXPLICIT_HEADING_RES = (
     re.compile(r"^#{1,6}\s+\S"),
     re.compile(r"^【[^】]{1,30}】\s*\S{0,40}$"),
     re.compile(r"^[■●◆◇□▼▶★◎]\s*\S"),
-    re.compile(r"^第[0-9０-９一二三四五六七八九十百]+[章節部回]"),
+    # 第3回　…, not 第217回国会 (a session's name)
+    re.compile(r"^第[0-9０-９一二三四五六七八九十百]+(?:[章節部]|回(?=[\s　:：「『]|$))"),
     re.compile(r"^(?:\d{1,2}|[０-９]{1,2})\s*[.．)）]\s*\S"),
     re.compile(r"^[(（](?:\d{1,2}|[０-９]{1,2})[)）]\s*\S"),
     re.compile(r"^[①-⑳]\s*\S"),
@@ -123,6 +124,9 @@ _EXPLICIT_HEADING_RES = (
     re.compile(r"^(?:[Ⅰ-Ⅻ][.．、 \u3000]|[IVX]{1,5}[.．])\s*\S"),  # not "I think"
     re.compile(r"^コラム\s*[0-9０-９]{0,2}[ \u3000:：]\s*\S"),
     re.compile(r"^＼[^／]{2,30}／$"),
+    # a Diet answer (答弁書) over the question it answers: 一について, 二の1及び2について
+    re.compile(r"^[一二三四五六七八九十]{1,3}(?:の[0-9０-９]{1,2}(?:(?:及び|から)[0-9０-９]{1,2})?)?"
+               r"について$"),
     _FAQ_QUESTION_RE,
 )
 _ANSWER_RE = re.compile(r"^[AＡ]\s*(?:\d{1,2}|[０-９]{1,2})?\s*[.．:：)）]")
@@ -372,7 +376,9 @@ def _numbering(line: str) -> str | None:
     match = _NUMBER_RE.match(line)
     if not match or not match.group():
         return None
-    return re.sub(r"[0-9０-９]+|[①-⑳]|[一二三四五六七八九十]+", "9", match.group())
+    # 一 over 1 2 3 is a heading over its list, not one list: each kind of numeral is a scheme
+    scheme = re.sub(r"[一二三四五六七八九十]+", "九", match.group())
+    return re.sub(r"[0-9０-９]+", "9", re.sub(r"[①-⑳]", "⑨", scheme))
 
 
 _URL_RE = re.compile(r"https?://[!-~]+")

@@ -672,3 +672,20 @@ def test_kanji_and_roman_numbering_nest_and_a_run_of_them_is_a_list():
     tips = (f"ビールの楽しみ方\n\n{body}\n\n一、きめ細かい泡でうまさをキープすべし\n"
             f"二、背の高いグラスで喉ごしを堪能すべし\n三、季節に合わせて楽しむべし\n\n{body}\n")
     assert _tree(tips) == []
+
+
+def test_a_diet_question_and_answer_page_has_its_numbered_items_as_headings():
+    page = ("質問主意書\n第217回国会(常会)\n提出番号 45\n\n"
+            "在日米軍駐留経費に関する質問主意書\n以下質問する。\n"
+            "一 在日米軍駐留経費負担について\n1 負担額の実績を示されたい。\n"
+            "2 交渉の予定を示されたい。\n"
+            "二 防衛関係費について\n1 算定の範囲を示されたい。\n右質問する。\n\n"
+            "答弁書\n一の1について\n実績額は別表のとおりである。\n"
+            "二の1及び2について\nお尋ねの経費は防衛省の予算である。\n")
+    headings = [h for h, _level, _parent in _tree(page)]
+    # 一 over its 1 2 is a heading over a list, not one list with it; 第217回国会 is a name
+    assert headings == ["一 在日米軍駐留経費負担について", "二 防衛関係費について",
+                        "一の1について", "二の1及び2について"]
+    assert not explicit_heading("第217回国会(常会)") and explicit_heading("第3回　開催概要")
+    assert not explicit_heading("一について述べる")
+

@@ -20,7 +20,7 @@ from pipeline.themes import (
     load_taxonomy,
     shipped_verifier,
 )
-from pipeline.themes.scoring import VERIFIER_VETO, section_scores, verified_scores
+from pipeline.themes.scoring import section_scores, verified_scores
 from pipeline.themes.supervised import FEATURE_NAMES, VERIFIER_PATH
 from pipeline.vectorize import DocumentTermMatrix
 
@@ -170,16 +170,16 @@ def test_the_shipped_weights_are_what_the_labelled_sets_train(shared_dir, tmp_pa
     assert np.allclose(fitted.coef_features_, shipped.coef_features_, atol=1e-6)
     assert np.allclose(fitted.coef_themes_, shipped.coef_themes_, atol=1e-6)
     assert abs(fitted.intercept_ - shipped.intercept_) < 1e-6
-    cross_validated = train.cross_validated(sets, training, ThemeVerifier)
-    scores = {s.name: train.score_row(s, train.vetoed(s, cross_validated[i], VERIFIER_VETO),
-                                      "") for i, s in enumerate(sets)}
-    # the figures of the closing note and the README (deterministic: the floors sit just under)
+    # The figures of the closing note and the README, as means over 5 shuffled fold splits:
+    # one split's Livedoor F1 (26 positive labels) ranges over +-0.05 with the split alone.
+    table = train.repeated(sets, training, 5).set_index("set")
+    scores = {name: {"f1": row["f1_mean"], "off_topic": row["off_topic_mean"]}
+              for name, row in table.iterrows()}
     assert scores["livedoor_dev"]["f1"] >= 0.285
-    tagged, off_topic = map(int, scores["livedoor_dev"]["off_topic_tagged"].split("/"))
-    assert tagged <= 0.015 * off_topic
-    tagged, off_topic = map(int, scores["layouts"]["off_topic_tagged"].split("/"))
-    assert tagged <= 7  # of 130 (5.4%: the bar is 5%)
+    assert scores["livedoor_dev"]["off_topic"] <= 0.015 * 1534
+    assert scores["layouts"]["off_topic"] <= 7  # of 130 (5.4%: the bar is 5%)
     assert scores["layouts"]["f1"] >= 0.80
+    assert scores["layouts_round4"]["f1"] >= 0.82
     assert scores["passages_heldout"]["f1"] >= 0.92
 
 
