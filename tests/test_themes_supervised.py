@@ -118,18 +118,24 @@ def test_without_the_sections_words_the_verifier_does_not_run():
     assert tagged["theme_id"].tolist() == ["energy"] and "[verifier" not in tagged["evidence"][0]
 
 
-def test_the_verifier_vetoes_a_candidate_and_keeps_another():
+def policy_and_film():
+    """The shipped taxonomy, a verifier of the toy register (policy words yes, film words no)
+    for its themes, and the words of a policy section a#0 and a film review b#0."""
     taxonomy = load_taxonomy(DEFAULT_THEMES)
     found, y = toy_candidates()
     verifier = ThemeVerifier(min_df=1).fit(
         Candidates(found.rows, found.themes, taxonomy.ids, found.features, found.words), y)
-    strong = ThemeEvidence(issue={"エネルギー政策": 2}, issue_weights={"エネルギー政策": 1.0},
-                           sentence_mass=2.0, n_sentences=2, core=1.0)
-    evidence = {"a#0": {"energy": strong}, "b#0": {"energy": strong}}
-
     counts = DocumentTermMatrix(sp.csr_matrix(np.array([[3, 0], [0, 3]])),
                                 np.array(["a#0", "b#0"], dtype=object),
                                 np.array(["政策", "映画"], dtype=object))
+    return taxonomy, verifier, counts
+
+
+def test_the_verifier_vetoes_a_candidate_and_keeps_another():
+    taxonomy, verifier, counts = policy_and_film()
+    strong = ThemeEvidence(issue={"エネルギー政策": 2}, issue_weights={"エネルギー政策": 1.0},
+                           sentence_mass=2.0, n_sentences=2, core=1.0)
+    evidence = {"a#0": {"energy": strong}, "b#0": {"energy": strong}}
 
     without = section_scores(["a#0", "b#0"], evidence, taxonomy,
                              options=ScoringOptions(learned=False, verifier=False))
@@ -192,16 +198,10 @@ def test_the_verifier_vetoes_below_its_floor_and_nudges_the_rest_by_at_most_a_te
 
 
 def test_a_summary_just_under_the_threshold_is_tagged_when_the_verifier_is_sure():
-    taxonomy = load_taxonomy(DEFAULT_THEMES)
-    found, y = toy_candidates()
-    verifier = ThemeVerifier(min_df=1).fit(
-        Candidates(found.rows, found.themes, taxonomy.ids, found.features, found.words), y)
+    taxonomy, verifier, counts = policy_and_film()
     weak = ThemeEvidence(issue={"エネルギー政策": 1}, issue_weights={"エネルギー政策": 0.6},
                          sentence_mass=1.0, n_sentences=1)
     evidence = {"a#0": {"energy": weak}, "b#0": {"energy": weak}}
-    counts = DocumentTermMatrix(sp.csr_matrix(np.array([[3, 0], [0, 3]])),
-                                np.array(["a#0", "b#0"], dtype=object),
-                                np.array(["政策", "映画"], dtype=object))
     unverified = section_scores(["a#0", "b#0"], evidence, taxonomy, min_score=0.0,
                                 options=ScoringOptions(learned=False, verifier=False))
     assert (unverified["score"] > 0.4).all() and (unverified["score"] < 0.5).all()
