@@ -272,6 +272,9 @@ def _find_headings(lines: list[_Line], first_body: int, masked: set[int]) -> lis
             continue
         if next_i is None:
             continue
+        if _bracket_headline(line.stripped, lines[next_i].stripped) and next_i == i + 1:
+            headings.append(i)  # a digest's 【経済】headline over its paragraph
+            continue
         after_blank = i == 0 or not lines[i - 1].stripped
         if after_blank and len(line.stripped) <= 25 and section_kind(line.stripped) != "body":
             headings.append(i)  # 参考文献, 脚注, お問い合わせ先 … over their block
@@ -334,6 +337,22 @@ def _headline(line: str) -> bool:
     return ("、" not in s and "," not in s and not s.endswith(("!", "?"))
             and not _IMAGE_WORDS_RE.search(s)
             and not s.startswith((*_INTERVIEW_QUESTION, "Q", "「", "(", "—", "―")))
+
+
+# 【経済】米、日本車に追加関税を表明　政府は撤回求める (6/9.Mon): a label and a spaced headline.
+_BRACKET_HEADLINE_RE = re.compile(r"^【[^】]{1,12}】\S.{4,50}$")
+
+
+def _bracket_headline(line: str, next_line: str) -> bool:
+    """A 【label】 headline with spaces directly over a paragraph of sentences: a news
+    digest's item. Over a URL it is a link (【独女通信】title), over another label line or a
+    bullet a list of particulars (【日時】…), and an ad's product line has no paragraph under
+    it."""
+    return (bool(_BRACKET_HEADLINE_RE.match(line)) and not _LABEL_RE.match(next_line)
+            and heading_shaped(line, strict=False) and "http" not in next_line
+            and not next_line.startswith(_BULLET_START)
+            and len(next_line) >= 40 and next_line.endswith(_PARAGRAPH_END)
+            and "。" in next_line[:-1])
 
 
 def _ends_paragraph(lines: list[_Line], i: int) -> bool:

@@ -689,3 +689,24 @@ def test_a_diet_question_and_answer_page_has_its_numbered_items_as_headings():
     assert not explicit_heading("第217回国会(常会)") and explicit_heading("第3回　開催概要")
     assert not explicit_heading("一について述べる")
 
+
+
+def test_a_digest_items_bracketed_label_and_headline_is_a_heading():
+    item = ("米政権は9日、日本から輸入する乗用車に追加の関税を課すと発表した。"
+            "日本政府は撤回を求め、閣僚級の協議を急ぐ方針だ。")
+    digest = (f"今週のニュースまとめ\n\n前書きの文章である。今週も10本を選んだ。\n\n"
+              f"【経済】米、日本車に追加関税を表明　政府は撤回求める (6/9.Mon)\n{item}\n"
+              f"提供元：時事ナビ通信\n\n【外交】日豪が防衛協力の新協定に署名 (6/11.Wed)\n{item}\n")
+    assert [h for h, _level, _parent in _tree(digest)] == [
+        "【経済】米、日本車に追加関税を表明　政府は撤回求める (6/9.Mon)",
+        "【外交】日豪が防衛協力の新協定に署名 (6/11.Wed)"]
+    # over a URL it is a related-article link; over bullets or labels, particulars
+    links = (f"独女の本音\n\n{item}\n\n【独女通信】彼の浮気が発覚！ あなたならどうする？\n"
+             f"http://news.livedoor.com/article/detail/4125532/\n"
+             f"【独女通信】今や超難関！！　専業主婦になるための「条件」とは？\n"
+             f"http://news.livedoor.com/topics/detail/4309321/\n")
+    notice = (f"説明会のお知らせ\n\n{item}\n\n【日時】9月14日（日） 午前10時から\n"
+              f"【場所】町民会館 2階 ホール\n\n動作環境\n\n{item}\n\n"
+              f"　　【ブラウザ】Microsoft Internet Explorer 6以上\n・{item}\n")
+    assert _tree(links) == []
+    assert [h for h, _level, _parent in _tree(notice)] == ["動作環境"]
