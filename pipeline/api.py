@@ -39,6 +39,7 @@ from .themes import (
     Taxonomy,
     excluded_spans,
     fit_learned,
+    framed_evidence,
     lexical_evidence,
     load_themes,
     shipped_verifier,
@@ -582,7 +583,9 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None, 
             with timer("themes"):
                 learned = model.learned if model is not None else None
                 if model is None and vectorized.sections.n_documents:
-                    learned = fit_learned(merged.sections["section_id"], merged.evidence,
+                    # seeded on the evidence the scoring sees: after the leads' framing
+                    framed = framed_evidence(merged.evidence, merged.sections, plan.taxonomy)
+                    learned = fit_learned(merged.sections["section_id"], framed,
                                           plan.taxonomy, vectorized.sections)
                 # A model keeps the verifier it was fitted with (None: fitted without one).
                 verifier = model.verifier if model is not None else shipped_verifier()
