@@ -200,6 +200,13 @@ def heading_shaped(line: str, strict: bool = True) -> bool:
     return not ending.search(normalize(s).rstrip(")]」』 "))
 
 
+# A date with a clock time (2025年11月08日 18:22, 2012/03/01(木) 12:00:00): a post's or
+# comment's stamp; headings do not carry the minute.
+_COMMENT_STAMP_RE = re.compile(
+    r"(?:\d{4}[年/.-]\d{1,2}[月/.-]\d{1,2}日?|\d{1,2}月\d{1,2}日)\S*\s*"
+    r"(?:[(（][^)）]{1,3}[)）])?\s*\d{1,2}[:：]\d{2}")
+
+
 def explicit_heading(line: str) -> bool:
     """True for a line with an explicit heading marker (Markdown, 【】, ■, 第N章, numbering,
     Wikipedia's edit link)."""
@@ -214,6 +221,8 @@ def explicit_heading(line: str) -> bool:
         return False
     if _DATELINE_RE.match(s) or _CAPTION_RE.match(s):
         return False
+    if _COMMENT_STAMP_RE.search(s):
+        return False  # 1. 名無しさん　2025年11月08日 18:22: a comment's header
     if _FAQ_QUESTION_RE.match(s):
         return _balanced(s)  # a question may end with 。
     body = re.sub(r"^(?:#{1,6}|[■●◆◇□▼▶★◎]|第\S+?[章節部回]|\S{1,3}?[.．)）]|[①-⑳])\s*", "", s)

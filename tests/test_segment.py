@@ -710,3 +710,11 @@ def test_a_digest_items_bracketed_label_and_headline_is_a_heading():
               f"　　【ブラウザ】Microsoft Internet Explorer 6以上\n・{item}\n")
     assert _tree(links) == []
     assert [h for h, _level, _parent in _tree(notice)] == ["動作環境"]
+
+
+def test_a_line_with_a_clock_time_is_a_stamp_or_a_particular_not_a_heading():
+    for line in ("1. 名無しのガチ速民　2025年11月08日 18:22",
+                 "■開催日時：2012年8月17日（金）開場・開演：17:00",
+                 "◇日時：2012年3月7日(水) 13:00〜15:00"):
+        assert not explicit_heading(line), line
+    assert explicit_heading("■2012年8月の開催結果") and explicit_heading("1. 会見の概要")
