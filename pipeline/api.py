@@ -581,19 +581,22 @@ def run(config: Config | None = None, progress: ProgressCallback | None = None, 
             # "topics" then times only the wait for them.
             pending = background.submit(fit_topics) if executor.n_workers > 1 else None
             with timer("themes"):
+                # The leads' framing, once: the learned model is seeded on the evidence
+                # the scoring sees.
+                framed = framed_evidence(merged.evidence, merged.sections, plan.taxonomy)
                 learned = model.learned if model is not None else None
                 if model is None and vectorized.sections.n_documents:
-                    # seeded on the evidence the scoring sees: after the leads' framing
-                    framed = framed_evidence(merged.evidence, merged.sections, plan.taxonomy)
                     learned = fit_learned(merged.sections["section_id"], framed,
                                           plan.taxonomy, vectorized.sections)
                 # A model keeps the verifier it was fitted with (None: fitted without one).
                 verifier = model.verifier if model is not None else shipped_verifier()
                 section_themes, article_themes, themes = theme_tables(
-                    merged.sections, merged.evidence, plan.taxonomy,
+                    merged.sections, framed, plan.taxonomy,
                     min_score=settings.min_score, dtm=vectorized.sections,
                     random_state=config.seed, model=learned, counts=counts,
-                    options=ScoringOptions(verifier=verifier is not None), verifier=verifier,
+                    # framed above
+                    options=ScoringOptions(verifier=verifier is not None, framing=False),
+                    verifier=verifier,
                 )
             with timer("topics"):
                 fitted = pending.result() if pending is not None else fit_topics()

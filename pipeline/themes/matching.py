@@ -69,6 +69,9 @@ class ThemeEvidence:
         Weight of the strongest issue *term* (not a pair or rule) found.
     context_mass : float
         Sum over the sentences without issue evidence of the strongest context term in each.
+    framed : bool
+        Whether the pairs are context terms corroborated by the article's lead
+        (:func:`~pipeline.themes.scoring.framed_evidence`), not by words of their sentence.
     """
 
     issue: dict[str, int] = field(default_factory=dict)
@@ -83,6 +86,7 @@ class ThemeEvidence:
     headline: bool = False
     core: float = 0.0
     context_mass: float = 0.0
+    framed: bool = False
 
 
 # section_id -> theme_id -> evidence, for the sections and themes with any evidence.

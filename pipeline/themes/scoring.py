@@ -59,7 +59,6 @@ from .learned import SeededNaiveBayes
 from .matching import SectionEvidence, ThemeEvidence, format_evidence
 from .supervised import (
     FEATURE_NAMES,
-    FRAMED_SUFFIX,
     Candidates,
     ThemeVerifier,
     evidence_features,
@@ -87,6 +86,8 @@ LEARNED_EVIDENCE_MIN = 0.05
 ARTICLE_MIN_SHARE = 0.2
 # A lead whose lexical score for a theme reaches this frames its article (see Framing above).
 FRAME_SCORE = 0.5
+# How a context term corroborated by its article's lead shows in ``evidence`` (工場+lead×2).
+FRAMED_SUFFIX = "+lead"
 # A candidate the verifier gives less than this is not tagged; the others' scores move by
 # VERIFIER_WEIGHT·(v - 0.5). Both chosen by cross-validation on the development sets in
 # benchmarks/train_verifier.py (the veto removes the most false tags for the fewest true ones;
@@ -193,7 +194,7 @@ def _framed(found: ThemeEvidence) -> ThemeEvidence:
         pair_weights={term + FRAMED_SUFFIX: found.context_weights[term]
                       for term in found.context},
         context={}, context_weights={}, pair_mass=found.pair_mass + found.context_mass,
-        context_mass=0.0)
+        context_mass=0.0, framed=True)
 
 
 def _mass(counts: dict[str, int], weights: dict[str, float]) -> float:

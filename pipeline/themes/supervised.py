@@ -32,8 +32,6 @@ from sklearn.base import BaseEstimator
 from ..vectorize import DocumentTermMatrix
 from .matching import ThemeEvidence
 
-# Pair keys of context terms corroborated by their article's lead (scoring.framed_evidence).
-FRAMED_SUFFIX = "+lead"
 VERIFIER_PATH = Path(__file__).resolve().parent.parent / "data" / "theme_verifier.npz"
 # The features of a candidate besides its theme and words, in this order.
 FEATURE_NAMES = (
@@ -80,7 +78,7 @@ def evidence_features(evidence: ThemeEvidence, lexical: float, presence: float, 
         math.log1p(len(evidence.issue)), math.log1p(len(evidence.pairs)),
         math.log1p(len(evidence.context)), math.log1p(n_evidence),
         math.log1p(sum(evidence.context.values())), math.log(n), float(lead), learned,
-        float(any(key.endswith(FRAMED_SUFFIX) for key in evidence.pairs)),
+        float(evidence.framed),
     ]
 
 
