@@ -346,6 +346,24 @@ def test_an_article_carries_a_theme_of_its_lead_or_of_a_real_share_of_it(taxonom
         {"article_id": "a", "theme_id": "sofa", "score": 0.08, "share": 0.1, "n_sections": 1}]
 
 
+def test_an_article_carries_the_theme_of_an_item_of_its_own(taxonomy):
+    from pipeline.themes.scoring import ITEM_MIN_CHARS, article_scores
+
+    # a roundup of ten stories, one of them (#3) about energy: 8% of the text
+    sections = pd.DataFrame({
+        "section_id": [f"d#{i}" for i in range(11)], "article_id": ["d"] * 11,
+        "ordinal": list(range(11)), "char_start": [150 * i for i in range(11)],
+        "char_end": [150 * (i + 1) for i in range(11)]})
+    assert ITEM_MIN_CHARS <= 150
+    confident = pd.DataFrame({"section_id": ["d#3"], "theme_id": ["energy"], "score": [0.9]})
+    assert article_scores(sections, confident, taxonomy).to_dict("records") == [
+        {"article_id": "d", "theme_id": "energy", "score": 0.0818, "share": 0.0909,
+         "n_sections": 1}]
+    # a borderline tag of the same story is not enough on its own
+    borderline = confident.assign(score=0.6)
+    assert article_scores(sections, borderline, taxonomy).empty
+
+
 def test_seed_sections_get_the_themes_a_reader_sees(seeds_result):
     expectations = {
         "000_fa22010949faa399#1": {"investment", "energy", "alliance", "nippon_steel"},

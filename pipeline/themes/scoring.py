@@ -40,8 +40,11 @@ verifier's nudge lifted the score over the threshold; ``evidence`` ends with the
 probability and the section's words that raise it most (``[verifier 0.83: 日米 …]``) when it
 confirmed the tag.
 
-An article carries a theme when its lead (which holds the title) is tagged with it, or when
-the sections tagged with it make up at least ``ARTICLE_MIN_SHARE`` of its text; its ``score``
+An article carries a theme when its lead (which holds the title) is tagged with it, when
+the sections tagged with it make up at least ``ARTICLE_MIN_SHARE`` of its text, or when one
+of them is an item of its own: at least ``ITEM_MIN_CHARS`` long and tagged with a score of at
+least ``ITEM_MIN_SCORE`` (a digest's story, a white paper's sub-section: readers of the
+Livedoor roundups tag the roundup with its one energy story); its ``score``
 is the length-weighted mean of its sections' scores (0 for untagged ones), ``share`` the
 length share of the tagged sections.
 """
@@ -84,6 +87,8 @@ LEARNED_WEIGHT = 0.6
 # A learned contribution below this is not used (and does not count in ``method``).
 LEARNED_EVIDENCE_MIN = 0.05
 ARTICLE_MIN_SHARE = 0.2
+ITEM_MIN_CHARS = 100
+ITEM_MIN_SCORE = 0.7
 # A lead whose lexical score for a theme reaches this frames its article (see Framing above).
 FRAME_SCORE = 0.5
 # How a context term corroborated by its article's lead shows in ``evidence`` (工場+lead×2).
@@ -456,13 +461,15 @@ def article_scores(sections: pd.DataFrame, section_themes: pd.DataFrame,
     tagged["length"] = tagged["section_id"].map(lengths)
     tagged["weighted"] = tagged["score"] * tagged["length"]
     tagged["lead"] = tagged["section_id"].map(indexed["ordinal"]) == 0
+    tagged["item"] = (tagged["length"] >= ITEM_MIN_CHARS) & (tagged["score"] >= ITEM_MIN_SCORE)
     grouped = tagged.groupby(["article_id", "theme_id"], sort=False).agg(
         weighted=("weighted", "sum"), length=("length", "sum"), n_sections=("score", "size"),
-        lead=("lead", "any")).reset_index()
+        lead=("lead", "any"), item=("item", "any")).reset_index()
     total = grouped["article_id"].map(article_length).clip(lower=1)
     grouped["score"] = (grouped["weighted"] / total).round(DECIMALS)
     grouped["share"] = (grouped["length"] / total).round(DECIMALS)
-    kept = grouped[grouped["lead"] | (grouped["share"] >= ARTICLE_MIN_SHARE)].copy()
+    kept = grouped[grouped["lead"] | grouped["item"]
+                   | (grouped["share"] >= ARTICLE_MIN_SHARE)].copy()
     kept["order"] = kept["theme_id"].map({t: i for i, t in enumerate(taxonomy.ids)})
     kept = kept.sort_values(["article_id", "order"], kind="stable")
     return kept[ARTICLE_THEME_COLUMNS].reset_index(drop=True).astype({"n_sections": "int64"})
